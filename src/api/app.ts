@@ -1,0 +1,61 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { HTTPException } from 'hono/http-exception';
+import { requestId } from 'hono/request-id';
+import { routePath } from 'hono/route';
+import type { Services } from '../services.js';
+import type { AppEnv } from './env.js';
+import { ApiError, errorBody, sendError, validationError } from './errors.js';
+import { registerIngestEvents } from './events/route.js';
+import { registerKeys } from './keys/route.js';
+import { registerOps } from './ops/route.js';
+import { registerUsageEvents } from './usage-events/route.js';
+
+export function createApp(services: Services) {
+  const app = new OpenAPIHono<AppEnv>({
+    // zod validation failures of any route become the one error envelope, naming the field.
+    defaultHook: (result) => {
+      if (!result.success) {
+        const where = { json: 'body', query: 'query', param: 'path', header: 'header', form: 'form', cookie: 'cookie' }[result.target] ?? result.target;
+        throw validationError(result.error, where);
+      }
+    },
+  });
+
+  app.use('*', requestId());
+  app.use('*', async (c, next) => {
+    c.set('services', services);
+    const end = services.metrics.httpDuration.startTimer({ method: c.req.method });
+    try {
+      await next();
+    } finally {
+      end({ route: routePath(c) || 'unmatched', status: String(c.res.status) });
+    }
+  });
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'An API key: th_…' });
+  registerOps(app);
+  registerIngestEvents(app);
+  registerUsageEvents(app);
+  registerKeys(app);
+
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: { title: 'tallyhouse', version: '0.1.0', description: 'Multi-tenant usage and cost analytics on ClickHouse' },
+  });
+
+  app.notFound((c) => c.json(errorBody(c, 'NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`), 404));
+  app.onError((err, c) => {
+    if (err instanceof ApiError) return sendError(c, err);
+    if (err instanceof HTTPException) {
+      const status = err.status;
+      const code = status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 400 ? 'INVALID_REQUEST' : 'HTTP_ERROR';
+      return c.json(errorBody(c, code, err.message || 'request failed'), status);
+    }
+    if (err instanceof SyntaxError) return c.json(errorBody(c, 'MALFORMED_BODY', `malformed JSON body: ${err.message}`), 400);
+    console.error(`[${c.get('requestId')}] ${c.req.method} ${c.req.path}:`, err);
+    return c.json(errorBody(c, 'INTERNAL', 'internal error; the request id identifies it in the server log'), 500);
+  });
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

@@ -1,0 +1,169 @@
+import type { ClickHouseStore } from '../stores/clickhouse/store.js';
+import type { Metrics } from '../metrics.js';
+import { KeyedMutex } from '../util/mutex.js';
+import { usdToNano } from './money.js';
+import type { PriceBook } from './prices.js';
+import { isRejection, validateEvent, type Rejection, type ValidEvent } from './validate-event.js';
+
+export interface IngestContext {
+  tenantId: string;
+  /** The ingesting key: the default `api_key_id` of an event that names none. */
+  apiKeyId: string;
+}
+
+export interface IngestResult {
+  accepted: number;
+  duplicates: number;
+  rejected: Rejection[];
+}
+
+export interface IngestOptions {
+  maxFutureDays: number;
+  retentionDays: number;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The one ingestion path (HTTP batches, single usage events and `tallyhouse seed` all use it).
+ *
+ * Order matters for "never lost, never twice": validate → drop ids already seen (in this batch,
+ * or in ClickHouse's event_ids) → insert → answer. The insert returning is what makes an event
+ * accepted; the event_ids marker is written by the insert itself (a materialized view), so a
+ * marker never exists without its event. Batches of one tenant are serialised so two concurrent
+ * retries of the same id cannot both pass the check.
+ */
+export class IngestService {
+  readonly #tenantLocks = new KeyedMutex();
+
+  constructor(
+    private readonly ch: ClickHouseStore,
+    private readonly prices: PriceBook,
+    private readonly metrics: Metrics,
+    private readonly opts: IngestOptions,
+  ) {}
+
+  async ingest(ctx: IngestContext, rawEvents: unknown[], nowMs = Date.now()): Promise<IngestResult> {
+    const rejected: Rejection[] = [];
+    const valid: ValidEvent[] = [];
+    const vopts = { nowMs, maxFutureMs: this.opts.maxFutureDays * DAY_MS, retentionMs: this.opts.retentionDays * DAY_MS };
+    for (let i = 0; i < rawEvents.length; i++) {
+      const v = validateEvent(rawEvents[i], i, vopts);
+      if (isRejection(v)) rejected.push(v);
+      else valid.push(v);
+    }
+    this.metrics.ingestBatchSize.observe(rawEvents.length);
+    if (rejected.length) this.metrics.ingestRejected.inc(rejected.length);
+
+    // Same id twice in one batch: the first one counts.
+    const seen = new Set<string>();
+    let duplicates = 0;
+    const unique: ValidEvent[] = [];
+    for (const v of valid) {
+      if (seen.has(v.eventId)) duplicates++;
+      else {
+        seen.add(v.eventId);
+        unique.push(v);
+      }
+    }
+    if (unique.length === 0) return { accepted: 0, duplicates, rejected };
+
+    await this.prices.ensureFresh();
+    const result = await this.#tenantLocks.run(ctx.tenantId, async () => {
+      const known = await this.#alreadyStored(ctx.tenantId, unique);
+      const fresh = known.size ? unique.filter((v) => !known.has(v.eventId)) : unique;
+      if (fresh.length) {
+        const body = this.#rows(ctx, fresh, nowMs);
+        const end = this.metrics.insertDuration.startTimer({ table: 'events' });
+        await this.ch.insertJsonEachRow('events', body);
+        end();
+      }
+      return { fresh, known: unique.length - fresh.length };
+    });
+
+    const byType = new Map<string, number>();
+    for (const v of result.fresh) byType.set(v.input.event_type, (byType.get(v.input.event_type) ?? 0) + 1);
+    for (const [t, n] of byType) this.metrics.usageEvents.inc({ event_type: this.#typeLabel(t) }, n);
+    return { accepted: result.fresh.length, duplicates: duplicates + result.known, rejected };
+  }
+
+  // event_type is producer-chosen: cap the label set so a stream of random types cannot
+  // grow the metrics without bound.
+  readonly #typeLabels = new Set<string>();
+  #typeLabel(t: string): string {
+    if (this.#typeLabels.has(t)) return t;
+    if (this.#typeLabels.size >= 200) return 'other';
+    this.#typeLabels.add(t);
+    return t;
+  }
+
+  async #alreadyStored(tenantId: string, events: ValidEvent[]): Promise<Set<string>> {
+    const ids = events.filter((v) => v.producerId).map((v) => v.eventId);
+    if (ids.length === 0) return new Set();
+    const rows = await this.ch.query<{ event_id: string }>(
+      'SELECT DISTINCT event_id FROM event_ids WHERE tenant_id = {tenant:String} AND event_id IN {ids:Array(String)}',
+      { tenant: tenantId, ids },
+    );
+    return new Set(rows.map((r) => r.event_id));
+  }
+
+  /** NDJSON rows for the events table, costs settled. */
+  #rows(ctx: IngestContext, events: ValidEvent[], nowMs: number): Buffer {
+    const ingestedAt = chTime(nowMs);
+    const lines: string[] = new Array(events.length);
+    for (let i = 0; i < events.length; i++) {
+      const { input: e, eventId, tsMs } = events[i]!;
+      const inputTokens = e.input_tokens ?? 0;
+      const outputTokens = e.output_tokens ?? 0;
+      let costNano = 0n;
+      let unpriced = 0;
+      let provider = e.provider ?? '';
+      if (e.cost !== undefined) costNano = usdToNano(e.cost);
+      else {
+        // No cost sent: price the tokens at the model's price in effect at the event's time.
+        // Tokens nobody can price are stored at 0 and counted in cost_unpriced, not hidden.
+        const q = e.model ? this.prices.quote(ctx.tenantId, e.model, tsMs, inputTokens, outputTokens) : null;
+        if (q) {
+          costNano = q.costNano;
+          if (!provider) provider = q.provider;
+        } else if (inputTokens + outputTokens > 0) unpriced = 1;
+      }
+      lines[i] = JSON.stringify({
+        tenant_id: ctx.tenantId,
+        event_id: eventId,
+        ts: chTime(tsMs),
+        ingested_at: ingestedAt,
+        event_type: e.event_type,
+        project: e.project ?? '',
+        environment: e.environment ?? '',
+        user_id: e.user_id ?? '',
+        agent_id: e.agent_id ?? '',
+        api_key_id: e.api_key_id ?? ctx.apiKeyId,
+        feature: e.feature ?? '',
+        model: e.model ?? '',
+        provider,
+        endpoint: e.endpoint ?? '',
+        run_id: e.run_id ?? '',
+        policy_id: e.policy_id ?? '',
+        source: e.source ?? '',
+        success: e.success ?? true,
+        status: e.status ?? '',
+        requests: e.requests ?? 1,
+        input_tokens: inputTokens,
+        output_tokens: outputTokens,
+        compute_units: e.compute_units ?? 0,
+        latency_ms: e.latency_ms === undefined ? null : Math.round(e.latency_ms),
+        cost_nano: costNano.toString(),
+        cost_unpriced: unpriced,
+        metadata: e.metadata ?? {},
+      });
+    }
+    return Buffer.from(lines.join('\n') + '\n');
+  }
+}
+
+/** ClickHouse DateTime64(3) text, UTC. */
+export function chTime(ms: number): string {
+  const iso = new Date(ms).toISOString();
+  return iso.slice(0, 10) + ' ' + iso.slice(11, 23);
+}

@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import type { z } from 'zod';
+import { usdToNano } from './money.js';
+import { METADATA_LIMITS, TENANT_FIELD, eventSchema, type EventInput } from './event-schema.js';
+
+export interface Rejection {
+  index: number;
+  code: string;
+  message: string;
+  path: string;
+}
+
+/** A validated event with everything but its cost settled. */
+export interface ValidEvent {
+  index: number;
+  input: EventInput;
+  eventId: string;
+  producerId: boolean;
+  tsMs: number;
+}
+
+export interface ValidateOptions {
+  nowMs: number;
+  maxFutureMs: number;
+  retentionMs: number;
+}
+
+const ISSUE_CODES: Record<string, string> = {
+  unrecognized_keys: 'UNKNOWN_FIELD',
+  invalid_type: 'INVALID_TYPE',
+};
+
+export function validateEvent(raw: unknown, index: number, opts: ValidateOptions): ValidEvent | Rejection {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return { index, code: 'INVALID_EVENT', message: 'an event must be a JSON object', path: '' };
+  }
+  if (TENANT_FIELD in raw) {
+    return {
+      index,
+      code: 'TENANT_ID_NOT_ALLOWED',
+      message: 'tenant_id is taken from the API key and must not be sent',
+      path: TENANT_FIELD,
+    };
+  }
+  const parsed = eventSchema.safeParse(raw);
+  if (!parsed.success) return fromZod(index, parsed.error);
+  const input = parsed.data;
+
+  let tsMs = opts.nowMs;
+  if (input.ts !== undefined) {
+    tsMs = typeof input.ts === 'number' ? input.ts : Date.parse(input.ts);
+    if (!Number.isFinite(tsMs)) {
+      return { index, code: 'INVALID_TIMESTAMP', message: 'ts is not a valid date-time', path: 'ts' };
+    }
+    if (tsMs > opts.nowMs + opts.maxFutureMs) {
+      return {
+        index,
+        code: 'TIMESTAMP_IN_FUTURE',
+        message: `ts is more than ${Math.round(opts.maxFutureMs / 86_400_000)} days in the future`,
+        path: 'ts',
+      };
+    }
+    if (tsMs < opts.nowMs - opts.retentionMs) {
+      return {
+        index,
+        code: 'TIMESTAMP_BEYOND_RETENTION',
+        message: `ts is older than the ${Math.round(opts.retentionMs / 86_400_000)}-day retention and would be dropped`,
+        path: 'ts',
+      };
+    }
+  }
+  if (input.metadata) {
+    let bytes = 0;
+    for (const [k, v] of Object.entries(input.metadata)) bytes += Buffer.byteLength(k) + Buffer.byteLength(v);
+    if (bytes > METADATA_LIMITS.totalBytes) {
+      return {
+        index,
+        code: 'METADATA_TOO_LARGE',
+        message: `metadata holds ${bytes} bytes; at most ${METADATA_LIMITS.totalBytes}`,
+        path: 'metadata',
+      };
+    }
+  }
+  if (input.cost !== undefined) {
+    try {
+      usdToNano(input.cost);
+    } catch {
+      return { index, code: 'INVALID_VALUE', message: 'cost is not a decimal amount', path: 'cost' };
+    }
+  }
+  return {
+    index,
+    input,
+    eventId: input.event_id ?? randomUUID(),
+    producerId: input.event_id !== undefined,
+    tsMs,
+  };
+}
+
+function fromZod(index: number, error: z.ZodError): Rejection {
+  const issue = error.issues[0]!;
+  let path = issue.path.map(String).join('.');
+  let message = issue.message;
+  if (issue.code === 'unrecognized_keys') {
+    const keys = (issue as { keys: string[] }).keys;
+    path = [path, keys[0]].filter(Boolean).join('.');
+    message = `unknown field${keys.length > 1 ? 's' : ''} ${keys.map((k) => JSON.stringify(k)).join(', ')}`;
+  } else if (issue.code === 'invalid_type' && issue.input === undefined) {
+    return { index, code: 'MISSING_FIELD', message: `${path} is required`, path };
+  } else if (path) {
+    message = `${path}: ${message}`;
+  }
+  return { index, code: ISSUE_CODES[issue.code] ?? 'INVALID_VALUE', message, path };
+}
+
+export const isRejection = (v: ValidEvent | Rejection): v is Rejection => 'code' in v;

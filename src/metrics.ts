@@ -1,0 +1,43 @@
+import client from 'prom-client';
+
+/** Prometheus metrics, one registry per engine instance (tests build several in one process). */
+export function createMetrics() {
+  const registry = new client.Registry();
+  client.collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    httpDuration: new client.Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP request duration by route template and status',
+      labelNames: ['method', 'route', 'status'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    usageEvents: new client.Counter({
+      name: 'usage_events_total',
+      help: 'Accepted usage events by event type',
+      labelNames: ['event_type'] as const,
+      registers: [registry],
+    }),
+    ingestBatchSize: new client.Histogram({
+      name: 'ingest_batch_size',
+      help: 'Events per ingest batch as received',
+      buckets: [1, 10, 100, 500, 1000, 2500, 5000, 10000, 50000],
+      registers: [registry],
+    }),
+    ingestRejected: new client.Counter({
+      name: 'ingest_rejected_events_total',
+      help: 'Events rejected by validation',
+      registers: [registry],
+    }),
+    insertDuration: new client.Histogram({
+      name: 'clickhouse_insert_duration_seconds',
+      help: 'Duration of inserts into ClickHouse',
+      labelNames: ['table'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

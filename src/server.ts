@@ -1,0 +1,23 @@
+import { serve, type ServerType } from '@hono/node-server';
+import { createApp } from './api/app.js';
+import type { Services } from './services.js';
+
+export interface RunningServer {
+  url: string;
+  server: ServerType;
+  close(): Promise<void>;
+}
+
+export function startServer(services: Services, port = services.config.port, host = services.config.host): Promise<RunningServer> {
+  const app = createApp(services);
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch: app.fetch, port, hostname: host }, (info) => {
+      resolve({
+        url: `http://${host.includes(':') ? `[${host}]` : host}:${info.port}`,
+        server,
+        close: () => new Promise<void>((r) => server.close(() => r())),
+      });
+    });
+    server.once('error', reject);
+  });
+}

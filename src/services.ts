@@ -1,0 +1,120 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Config } from './config.js';
+import { IngestService } from './ingest/ingest-service.js';
+import { PriceBook } from './ingest/prices.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { migrateClickHouse } from './stores/clickhouse/migrate.js';
+import { createClickHouseStore, type ClickHouseStore } from './stores/clickhouse/store.js';
+import { migratePostgres } from './stores/postgres/migrate.js';
+import { createPostgresStore, type PostgresStore } from './stores/postgres/pool.js';
+import { TenantStore } from './tenancy/tenant-store.js';
+
+/** Everything the engine needs, built once at boot and handed to the API, CLI and jobs. */
+export interface Services {
+  config: Config;
+  ch: ClickHouseStore;
+  pg: PostgresStore;
+  metrics: Metrics;
+  tenants: TenantStore;
+  prices: PriceBook;
+  ingest: IngestService;
+  startedAt: number;
+  close(): Promise<void>;
+}
+
+export async function buildServices(config: Config, opts: { migrate?: boolean } = {}): Promise<Services> {
+  const releaseLock = lockDataDir(config);
+  let ch: ClickHouseStore | undefined;
+  let pg: PostgresStore | undefined;
+  try {
+    ch = createClickHouseStore(config.clickhouse);
+    pg = await createPostgresStore(config.postgres);
+    if (opts.migrate !== false) await migrateAll(config, ch, pg);
+    const metrics = createMetrics();
+    const prices = new PriceBook(pg.pool);
+    await prices.refresh();
+    const tenants = new TenantStore(pg.pool);
+    const ingest = new IngestService(ch, prices, metrics, {
+      maxFutureDays: config.ingest.maxFutureDays,
+      retentionDays: config.retentionDays,
+    });
+    const chStore = ch;
+    const pgStore = pg;
+    return {
+      config,
+      ch: chStore,
+      pg: pgStore,
+      metrics,
+      tenants,
+      prices,
+      ingest,
+      startedAt: Date.now(),
+      async close() {
+        await pgStore.close().catch(() => {});
+        await chStore.close().catch(() => {});
+        releaseLock();
+      },
+    };
+  } catch (e) {
+    await pg?.close().catch(() => {});
+    await ch?.close().catch(() => {});
+    releaseLock();
+    throw e;
+  }
+}
+
+export async function migrateAll(config: Config, ch: ClickHouseStore, pg: PostgresStore) {
+  const pgDone = await migratePostgres(pg);
+  const chDone = await migrateClickHouse(ch, {
+    cluster: config.clickhouse.cluster,
+    retentionDays: config.retentionDays,
+    rollupRetentionDays: config.rollupRetentionDays,
+  });
+  return { postgres: pgDone, clickhouse: chDone };
+}
+
+export class DataDirInUseError extends Error {}
+
+/**
+ * Embedded stores belong to one process (libchdb and PGlite both bind their directory). A lock
+ * file turns a second process into a clear message instead of a corrupt or refused store.
+ */
+function lockDataDir(config: Config): () => void {
+  if (config.clickhouse.mode === 'server' && config.postgres.mode === 'server') return () => {};
+  fs.mkdirSync(config.dataDir, { recursive: true });
+  const file = path.join(config.dataDir, 'tallyhouse.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = fs.openSync(file, 'wx');
+      fs.writeSync(fd, String(process.pid));
+      fs.closeSync(fd);
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        fs.rmSync(file, { force: true });
+      };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const pid = Number(fs.readFileSync(file, 'utf8'));
+      if (pid && pid !== process.pid && isAlive(pid)) {
+        throw new DataDirInUseError(
+          `data directory ${config.dataDir} is in use by process ${pid} (a running \`tallyhouse serve\`?). ` +
+            'Stop it first, use the HTTP API of the running engine, or set TALLYHOUSE_DATA_DIR to another directory.',
+        );
+      }
+      fs.rmSync(file, { force: true }); // stale lock from a process that died
+    }
+  }
+  throw new DataDirInUseError(`could not lock ${config.dataDir}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,129 @@
+import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { createChdbConnection } from 'chdb/connection';
+import fs from 'node:fs';
+import { Readable } from 'node:stream';
+import type { Config } from '../../config.js';
+import { Mutex } from '../../util/mutex.js';
+
+export type QueryParams = Record<string, unknown>;
+
+/**
+ * ClickHouse behind one interface for both modes: embedded chDB (in-process, via
+ * chdb/connection) and a ClickHouse server over HTTP. Everything above this file is the same
+ * code in both modes.
+ */
+export interface ClickHouseStore {
+  readonly mode: 'embedded' | 'server';
+  readonly cluster?: string;
+  /** Rows of a SELECT as JSON objects. Values bind server-side as `{name:Type}`. */
+  query<T = Record<string, unknown>>(sql: string, params?: QueryParams): Promise<T[]>;
+  /** A statement without a result (DDL, ALTER, INSERT … SELECT). */
+  command(sql: string, params?: QueryParams): Promise<void>;
+  /** Insert NDJSON (JSONEachRow) bytes as they are: the engine parses them. */
+  insertJsonEachRow(table: string, body: Buffer): Promise<void>;
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+  /** Counts statements sent to the engine, so tests can prove a cache answered instead. */
+  readonly stats: { queries: number; inserts: number };
+}
+
+const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export function createClickHouseStore(config: Config['clickhouse']): ClickHouseStore {
+  return config.mode === 'embedded' ? new EmbeddedStore(config.path) : new ServerStore(config);
+}
+
+abstract class BaseStore implements ClickHouseStore {
+  abstract readonly mode: 'embedded' | 'server';
+  readonly stats = { queries: 0, inserts: 0 };
+  constructor(
+    protected readonly client: ClickHouseClient,
+    readonly cluster?: string,
+  ) {}
+
+  protected abstract serial<T>(fn: () => Promise<T>): Promise<T>;
+
+  async query<T>(sql: string, params?: QueryParams): Promise<T[]> {
+    this.stats.queries++;
+    return this.serial(async () => {
+      const rs = await this.client.query({ query: sql, query_params: params, format: 'JSONEachRow' });
+      return (await rs.json()) as T[];
+    });
+  }
+
+  async command(sql: string, params?: QueryParams): Promise<void> {
+    this.stats.queries++;
+    await this.serial(() => this.client.command({ query: sql, query_params: params }));
+  }
+
+  abstract insertJsonEachRow(table: string, body: Buffer): Promise<void>;
+
+  async ping(): Promise<boolean> {
+    try {
+      const r = await this.serial(() => this.client.ping());
+      return r.success;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.serial(() => this.client.close());
+  }
+}
+
+class EmbeddedStore extends BaseStore {
+  readonly mode = 'embedded' as const;
+  readonly #lock = new Mutex();
+  readonly #connection: ReturnType<typeof createChdbConnection>;
+
+  constructor(dir: string) {
+    fs.mkdirSync(dir, { recursive: true });
+    const connection = createChdbConnection({ path: dir });
+    super(createClient({ connection } as Parameters<typeof createClient>[0]));
+    this.#connection = connection;
+  }
+
+  protected serial<T>(fn: () => Promise<T>): Promise<T> {
+    return this.#lock.run(fn);
+  }
+
+  async insertJsonEachRow(table: string, body: Buffer): Promise<void> {
+    if (!IDENT.test(table)) throw new Error(`bad table name ${table}`);
+    this.stats.inserts++;
+    // chDB's raw insert hands the bytes to the engine's parser without a JS object tree.
+    await this.serial(() =>
+      this.#connection.chdb.rawInsert({ table, format: 'JSONEachRow', values: body }),
+    );
+  }
+}
+
+class ServerStore extends BaseStore {
+  readonly mode = 'server' as const;
+  constructor(config: Extract<Config['clickhouse'], { mode: 'server' }>) {
+    super(
+      createClient({
+        url: config.url,
+        username: config.user,
+        password: config.password,
+        database: config.database,
+        request_timeout: 300_000,
+        clickhouse_settings: { date_time_input_format: 'best_effort' },
+      }),
+      config.cluster,
+    );
+  }
+
+  protected serial<T>(fn: () => Promise<T>): Promise<T> {
+    return fn();
+  }
+
+  async insertJsonEachRow(table: string, body: Buffer): Promise<void> {
+    if (!IDENT.test(table)) throw new Error(`bad table name ${table}`);
+    this.stats.inserts++;
+    await this.client.exec({
+      query: `INSERT INTO ${table} FORMAT JSONEachRow`,
+      values: Readable.from([body]),
+    });
+  }
+}

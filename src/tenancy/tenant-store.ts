@@ -1,0 +1,162 @@
+import type { Pool } from 'pg';
+import { generateApiKey, hashApiKey, looksLikeKey, type Scope } from './keys.js';
+
+export type Plan = 'free' | 'pro' | 'enterprise';
+
+export interface Tenant {
+  id: string;
+  name: string;
+  plan: Plan;
+  timezone: string;
+  createdAt: string;
+}
+
+export interface ApiKeyInfo {
+  id: string;
+  tenantId: string;
+  name: string;
+  prefix: string;
+  scopes: Scope[];
+  userId: string | null;
+  createdAt: string;
+  revokedAt: string | null;
+  lastUsedAt: string | null;
+}
+
+export interface Principal {
+  key: ApiKeyInfo;
+  tenant: Tenant;
+}
+
+const TENANT_COLS = 'id, name, plan, timezone, created_at';
+const KEY_COLS = 'id, tenant_id, name, prefix, scopes, user_id, created_at, revoked_at, last_used_at';
+
+type Row = Record<string, unknown>;
+const iso = (v: unknown) => (v instanceof Date ? v.toISOString() : v == null ? null : String(v));
+const toTenant = (r: Row): Tenant => ({
+  id: String(r.id),
+  name: String(r.name),
+  plan: r.plan as Plan,
+  timezone: String(r.timezone),
+  createdAt: iso(r.created_at)!,
+});
+const toKey = (r: Row): ApiKeyInfo => ({
+  id: String(r.id),
+  tenantId: String(r.tenant_id),
+  name: String(r.name),
+  prefix: String(r.prefix),
+  scopes: r.scopes as Scope[],
+  userId: (r.user_id as string | null) ?? null,
+  createdAt: iso(r.created_at)!,
+  revokedAt: iso(r.revoked_at),
+  lastUsedAt: iso(r.last_used_at),
+});
+
+const CACHE_MS = 10_000;
+const TOUCH_MS = 60_000;
+
+/**
+ * Tenants and API keys in Postgres. Key lookups are cached for a few seconds so ingest does not
+ * hit Postgres per request; a revoke in this process drops the cache entry at once, and other
+ * processes see it within CACHE_MS. last_used_at is written at most once a minute per key.
+ */
+export class TenantStore {
+  #cache = new Map<string, { principal: Principal | null; at: number }>();
+  #touched = new Map<string, number>();
+
+  constructor(private readonly pool: Pool) {}
+
+  async createTenant(input: { name: string; plan?: Plan; timezone?: string }): Promise<Tenant> {
+    const { rows } = await this.pool.query(
+      `INSERT INTO tenants (name, plan, timezone) VALUES ($1, $2, $3) RETURNING ${TENANT_COLS}`,
+      [input.name, input.plan ?? 'pro', input.timezone ?? 'UTC'],
+    );
+    return toTenant(rows[0]);
+  }
+
+  async listTenants(): Promise<Tenant[]> {
+    const { rows } = await this.pool.query(`SELECT ${TENANT_COLS} FROM tenants ORDER BY created_at`);
+    return rows.map(toTenant);
+  }
+
+  async getTenant(idOrName: string): Promise<Tenant | null> {
+    const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(idOrName);
+    const { rows } = await this.pool.query(
+      `SELECT ${TENANT_COLS} FROM tenants WHERE ${isUuid ? 'id = $1::uuid' : 'name = $1'}`,
+      [idOrName],
+    );
+    return rows[0] ? toTenant(rows[0]) : null;
+  }
+
+  async countTenants(): Promise<number> {
+    const { rows } = await this.pool.query('SELECT count(*)::int AS n FROM tenants');
+    return Number(rows[0].n);
+  }
+
+  async createKey(input: { tenantId: string; scopes: Scope[]; name?: string; userId?: string }): Promise<{ key: string; info: ApiKeyInfo }> {
+    const g = generateApiKey();
+    const { rows } = await this.pool.query(
+      `INSERT INTO api_keys (tenant_id, name, prefix, key_hash, scopes, user_id)
+       VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${KEY_COLS}`,
+      [input.tenantId, input.name ?? '', g.prefix, g.hash, [...new Set(input.scopes)], input.userId ?? null],
+    );
+    return { key: g.key, info: toKey(rows[0]) };
+  }
+
+  async listKeys(tenantId: string): Promise<ApiKeyInfo[]> {
+    const { rows } = await this.pool.query(
+      `SELECT ${KEY_COLS} FROM api_keys WHERE tenant_id = $1 ORDER BY created_at`,
+      [tenantId],
+    );
+    return rows.map(toKey);
+  }
+
+  /** Revokes by id or display prefix; tenantId narrows it to one tenant (the API's case). */
+  async revokeKey(idOrPrefix: string, tenantId?: string): Promise<ApiKeyInfo | null> {
+    const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(idOrPrefix);
+    const { rows } = await this.pool.query(
+      `UPDATE api_keys SET revoked_at = coalesce(revoked_at, now())
+       WHERE ${isUuid ? 'id = $1::uuid' : 'prefix = $1'} AND ($2::uuid IS NULL OR tenant_id = $2::uuid)
+       RETURNING ${KEY_COLS}, key_hash`,
+      [idOrPrefix, tenantId ?? null],
+    );
+    if (!rows[0]) return null;
+    this.#cache.delete(String(rows[0].key_hash));
+    return toKey(rows[0]);
+  }
+
+  /** The tenant and key behind a presented secret, or null (unknown or revoked). */
+  async authenticate(secret: string): Promise<Principal | null> {
+    if (!looksLikeKey(secret)) return null;
+    const hash = hashApiKey(secret);
+    const now = Date.now();
+    const hit = this.#cache.get(hash);
+    let principal: Principal | null;
+    if (hit && now - hit.at < CACHE_MS) principal = hit.principal;
+    else {
+      const { rows } = await this.pool.query(
+        `SELECT ${KEY_COLS.split(', ').map((c) => 'k.' + c).join(', ')},
+                t.id AS t_id, t.name AS t_name, t.plan AS t_plan, t.timezone AS t_timezone, t.created_at AS t_created_at
+         FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
+         WHERE k.key_hash = $1 AND k.revoked_at IS NULL`,
+        [hash],
+      );
+      const r = rows[0];
+      principal = r
+        ? {
+            key: toKey(r),
+            tenant: toTenant({ id: r.t_id, name: r.t_name, plan: r.t_plan, timezone: r.t_timezone, created_at: r.t_created_at }),
+          }
+        : null;
+      if (this.#cache.size > 10_000) this.#cache.clear();
+      this.#cache.set(hash, { principal, at: now });
+    }
+    if (principal && now - (this.#touched.get(principal.key.id) ?? 0) > TOUCH_MS) {
+      this.#touched.set(principal.key.id, now);
+      this.pool
+        .query('UPDATE api_keys SET last_used_at = now() WHERE id = $1', [principal.key.id])
+        .catch(() => this.#touched.delete(principal!.key.id));
+    }
+    return principal;
+  }
+}
