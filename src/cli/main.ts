@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
-import cliProgress from 'cli-progress';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { startServer } from '../server.js';
 import { buildServices, DataDirInUseError, migrateAll, type Services } from '../services.js';
 import { SCOPES, type Scope } from '../tenancy/keys.js';
-import type { Plan, TenantStore } from '../tenancy/tenant-store.js';
-import { SEED_TENANT_NAMES, generateEvents, tenantShares } from './seed-data.js';
+import { bootstrapDemo } from '../tenancy/bootstrap.js';
+import type { Plan } from '../tenancy/tenant-store.js';
+import { seed } from './seed.js';
 
 const program = new Command('tallyhouse').description('Multi-tenant usage and cost analytics on ClickHouse');
 
@@ -144,71 +144,14 @@ program
   .action(async (o: { events: number; days: number; tenants: number; seed: number; batch: number }) => {
     await withServices(async (s) => {
       const result = await seed(s, o, true);
-      console.log(`ingested ${result.accepted} events (${result.duplicates} duplicates, ${result.rejected} rejected) in ${result.seconds.toFixed(1)} s`);
+      console.log(
+        `ingested ${result.accepted} events (${result.duplicates} duplicates, ${result.rejected.length} rejected) in ${result.seconds.toFixed(1)} s ` +
+          `(${Math.round(result.accepted / result.seconds)} events/s)`,
+      );
+      if (result.rejected.length) console.log('first rejections:', result.rejected);
       for (const t of result.tenants) console.log(`  ${t.name}: ${t.events} events`);
     });
   });
-
-export async function seed(
-  s: Services,
-  o: { events: number; days: number; tenants: number; seed: number; batch: number },
-  progress = false,
-) {
-  const started = Date.now();
-  const names = await seedTenants(s.tenants, Math.max(1, o.tenants));
-  const shares = tenantShares(names.length);
-  const bar = progress ? new cliProgress.SingleBar({ format: 'seeding [{bar}] {percentage}% | {value}/{total} events | {eta_formatted} left' }, cliProgress.Presets.shades_classic) : null;
-  bar?.start(o.events, 0);
-  let accepted = 0;
-  let duplicates = 0;
-  let rejected = 0;
-  const perTenant: { name: string; events: number }[] = [];
-  let done = 0;
-  for (let ti = 0; ti < names.length; ti++) {
-    const tenant = (await s.tenants.getTenant(names[ti]!))!;
-    const count = ti === names.length - 1 ? o.events - done : Math.round(o.events * shares[ti]!);
-    perTenant.push({ name: tenant.name, events: count });
-    let batch: unknown[] = [];
-    const flush = async () => {
-      const r = await s.ingest.ingest({ tenantId: tenant.id, apiKeyId: 'seed' }, batch);
-      accepted += r.accepted;
-      duplicates += r.duplicates;
-      rejected += r.rejected.length;
-      if (r.rejected.length && rejected === r.rejected.length) console.error('\nfirst rejection:', r.rejected[0]);
-      done += batch.length;
-      bar?.update(done);
-      batch = [];
-    };
-    for (const e of generateEvents(ti, count, { ...o, nowMs: Date.now() })) {
-      batch.push(e);
-      if (batch.length >= o.batch) await flush();
-    }
-    if (batch.length) await flush();
-  }
-  bar?.stop();
-  return { accepted, duplicates, rejected, tenants: perTenant, seconds: (Date.now() - started) / 1000 };
-}
-
-async function seedTenants(store: TenantStore, n: number): Promise<string[]> {
-  const existing = await store.listTenants();
-  const names: string[] = [];
-  const demo = existing.find((t) => t.name === 'demo');
-  if (demo) names.push('demo');
-  for (const name of SEED_TENANT_NAMES) {
-    if (names.length >= n) break;
-    if (!existing.some((t) => t.name === name)) await store.createTenant({ name, plan: name === 'initech' ? 'free' : 'pro' });
-    names.push(name);
-  }
-  return names.slice(0, n);
-}
-
-/** On a store without tenants: the demo tenant and its admin key (printed once by serve). */
-export async function bootstrapDemo(store: TenantStore): Promise<{ tenant: string; key: string } | null> {
-  if ((await store.countTenants()) > 0) return null;
-  const t = await store.createTenant({ name: 'demo', plan: 'enterprise' });
-  const { key } = await store.createKey({ tenantId: t.id, scopes: ['admin'], name: 'bootstrap admin' });
-  return { tenant: t.name, key };
-}
 
 const isTimeZone = (tz: string) => {
   try {

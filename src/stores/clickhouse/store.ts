@@ -84,8 +84,14 @@ class EmbeddedStore extends BaseStore {
     this.#connection = connection;
   }
 
+  // Session defaults, set once: chDB keeps SET for the connection's life (ENGINE-NOTES trap 3),
+  // which here is what we want. 64-bit integers as JSON strings, as a ClickHouse server does by
+  // default, so both modes return the same shapes.
+  #ready: Promise<unknown> | null = null;
+
   protected serial<T>(fn: () => Promise<T>): Promise<T> {
-    return this.#lock.run(fn);
+    this.#ready ??= this.#lock.run(() => this.client.command({ query: 'SET output_format_json_quote_64bit_integers = 1' }));
+    return this.#ready.then(() => this.#lock.run(fn));
   }
 
   async insertJsonEachRow(table: string, body: Buffer): Promise<void> {
@@ -108,7 +114,7 @@ class ServerStore extends BaseStore {
         password: config.password,
         database: config.database,
         request_timeout: 300_000,
-        clickhouse_settings: { date_time_input_format: 'best_effort' },
+        clickhouse_settings: { output_format_json_quote_64bit_integers: 1 },
       }),
       config.cluster,
     );
