@@ -33,7 +33,9 @@ export async function buildServices(config: Config, opts: { migrate?: boolean } 
     if (opts.migrate !== false) await migrateAll(config, ch, pg);
     const metrics = createMetrics();
     const prices = new PriceBook(pg.pool);
-    await prices.refresh();
+    // Without migrating first (`tallyhouse migrate`) the price table may not exist yet: the book
+    // then loads on first use (IngestService calls ensureFresh before pricing a batch).
+    if (opts.migrate !== false) await prices.refresh();
     const tenants = new TenantStore(pg.pool);
     const ingest = new IngestService(ch, prices, metrics, {
       maxFutureDays: config.ingest.maxFutureDays,

@@ -5,10 +5,19 @@ import { routePath } from 'hono/route';
 import type { Services } from '../services.js';
 import type { AppEnv } from './env.js';
 import { ApiError, errorBody, sendError, validationError } from './errors.js';
+import { registerListEvents } from './events/list-route.js';
 import { registerIngestEvents } from './events/route.js';
 import { registerKeys } from './keys/route.js';
 import { registerOps } from './ops/route.js';
 import { registerUsageEvents } from './usage-events/route.js';
+
+// Errors raised by Hono's own layers (validators, media-type gate) get the codes the handlers
+// use for the same refusal, so a client sees one code per cause whichever layer said no.
+const HTTP_EXCEPTION_CODES: Record<number, string> = {
+  400: 'INVALID_REQUEST',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+};
 
 export function createApp(services: Services) {
   const app = new OpenAPIHono<AppEnv>({
@@ -35,6 +44,7 @@ export function createApp(services: Services) {
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'An API key: th_…' });
   registerOps(app);
   registerIngestEvents(app);
+  registerListEvents(app);
   registerUsageEvents(app);
   registerKeys(app);
 
@@ -48,7 +58,7 @@ export function createApp(services: Services) {
     if (err instanceof ApiError) return sendError(c, err);
     if (err instanceof HTTPException) {
       const status = err.status;
-      const code = status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 400 ? 'INVALID_REQUEST' : 'HTTP_ERROR';
+      const code = HTTP_EXCEPTION_CODES[status] ?? 'HTTP_ERROR';
       return c.json(errorBody(c, code, err.message || 'request failed'), status);
     }
     if (err instanceof SyntaxError) return c.json(errorBody(c, 'MALFORMED_BODY', `malformed JSON body: ${err.message}`), 400);

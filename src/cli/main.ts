@@ -32,7 +32,8 @@ const positiveInt = (v: string) => {
 const scopesArg = (v: string): Scope[] => {
   const list = v.split(',').map((s) => s.trim()).filter(Boolean);
   const bad = list.filter((s) => !(SCOPES as readonly string[]).includes(s));
-  if (bad.length || list.length === 0) throw new InvalidArgumentError(`scopes are a comma list of ${SCOPES.join(', ')}; got ${v}`);
+  if (bad.length) throw new InvalidArgumentError(`unknown scope${bad.length > 1 ? 's' : ''} ${bad.join(', ')}; scopes are a comma list of ${SCOPES.join(', ')}`);
+  if (list.length === 0) throw new InvalidArgumentError(`scopes are a comma list of ${SCOPES.join(', ')}; got ${JSON.stringify(v)}`);
   return list as Scope[];
 };
 
@@ -88,7 +89,11 @@ tenants
     if (!['free', 'pro', 'enterprise'].includes(o.plan)) throw new InvalidArgumentError(`--plan must be free, pro or enterprise; got ${o.plan}`);
     if (!isTimeZone(o.timezone)) throw new InvalidArgumentError(`--timezone must be an IANA time zone such as Europe/Berlin; got ${o.timezone}`);
     await withServices(async (s) => {
-      const t = await s.tenants.createTenant({ name: o.name, plan: o.plan as Plan, timezone: o.timezone });
+      const t = await s.tenants.createTenant({ name: o.name, plan: o.plan as Plan, timezone: o.timezone }).catch((e: unknown) => {
+        // 23505 unique_violation: the name is taken (a clear message, not a driver stack trace).
+        if ((e as { code?: string }).code === '23505') throw new UserError(`tenant ${o.name} already exists`);
+        throw e;
+      });
       console.log(JSON.stringify(t, null, 2));
     });
   });

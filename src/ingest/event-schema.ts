@@ -1,4 +1,7 @@
-import { z } from 'zod';
+// From @hono/zod-openapi, not zod: zod 4 adds .openapi() per instance, so the extension must
+// load before these schemas are built.
+import { z } from '@hono/zod-openapi';
+import { NANO_PER_USD, usdToNano } from './money.js';
 
 /**
  * The shape of one usage/cost event as a producer posts it. Strict: an unknown field is an
@@ -15,6 +18,14 @@ const count = (max: number) =>
   z.number().int('must be a whole number').min(0, 'must not be negative').max(max, `at most ${max}`);
 
 export const METADATA_LIMITS = { keys: 64, keyLength: 128, valueLength: 4096, totalBytes: 16 * 1024 };
+
+// A "__proto__" key would be assigned through the prototype setter when the record is built
+// and vanish from the stored map: refused instead of silently dropped.
+const metadataKey = dim(METADATA_LIMITS.keyLength)
+  .min(1, 'metadata keys must not be empty')
+  .refine((k) => k !== '__proto__', 'metadata key "__proto__" is reserved');
+
+const MAX_COST_NANO = 1_000_000_000n * NANO_PER_USD;
 
 export const eventSchema = z.strictObject({
   event_id: dim(200).min(1, 'must not be empty').optional(),
@@ -47,11 +58,15 @@ export const eventSchema = z.strictObject({
   cost: z
     .union([
       z.number().min(0, 'must not be negative').max(1e9, 'at most 1e9 USD'),
-      z.string().regex(/^\d{1,10}(\.\d+)?$/, 'must be a non-negative decimal amount in USD, e.g. "0.0123"'),
+      // Same ceiling as a number: 1e10 USD would overflow cost_nano (Int64) and wrap negative.
+      z
+        .string()
+        .regex(/^\d{1,10}(\.\d+)?$/, 'must be a non-negative decimal amount in USD, e.g. "0.0123"')
+        .refine((s) => usdToNano(s) <= MAX_COST_NANO, 'at most 1e9 USD'),
     ])
     .optional(),
   metadata: z
-    .record(dim(METADATA_LIMITS.keyLength).min(1, 'metadata keys must not be empty'), dim(METADATA_LIMITS.valueLength))
+    .record(metadataKey, dim(METADATA_LIMITS.valueLength))
     .refine((m) => Object.keys(m).length <= METADATA_LIMITS.keys, `at most ${METADATA_LIMITS.keys} metadata keys`)
     .optional(),
 });
@@ -64,6 +79,6 @@ export const TENANT_FIELD = 'tenant_id';
 /** Seed 003's single usage event: `{event_type, metadata, source?}`. */
 export const usageEventSchema = z.strictObject({
   event_type: dim(128).min(1, 'must not be empty'),
-  metadata: z.record(dim(METADATA_LIMITS.keyLength).min(1), dim(METADATA_LIMITS.valueLength)).default({}),
+  metadata: z.record(metadataKey, dim(METADATA_LIMITS.valueLength)).default({}),
   source: dim().optional(),
 });

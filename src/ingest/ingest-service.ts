@@ -1,8 +1,8 @@
 import type { ClickHouseStore } from '../stores/clickhouse/store.js';
 import type { Metrics } from '../metrics.js';
 import { KeyedMutex } from '../util/mutex.js';
-import { usdToNano } from './money.js';
 import type { PriceBook } from './prices.js';
+import { buildEventRows } from './event-rows.js';
 import { isRejection, validateEvent, type Rejection, type ValidEvent } from './validate-event.js';
 
 export interface IngestContext {
@@ -73,7 +73,7 @@ export class IngestService {
       const known = await this.#alreadyStored(ctx.tenantId, unique);
       const fresh = known.size ? unique.filter((v) => !known.has(v.eventId)) : unique;
       if (fresh.length) {
-        const body = this.#rows(ctx, fresh, nowMs);
+        const body = buildEventRows(ctx, fresh, this.prices, nowMs);
         const end = this.metrics.insertDuration.startTimer({ table: 'events' });
         await this.ch.insertJsonEachRow('events', body);
         end();
@@ -106,64 +106,5 @@ export class IngestService {
     );
     return new Set(rows.map((r) => r.event_id));
   }
-
-  /** NDJSON rows for the events table, costs settled. */
-  #rows(ctx: IngestContext, events: ValidEvent[], nowMs: number): Buffer {
-    const ingestedAt = chTime(nowMs);
-    const lines: string[] = new Array(events.length);
-    for (let i = 0; i < events.length; i++) {
-      const { input: e, eventId, tsMs } = events[i]!;
-      const inputTokens = e.input_tokens ?? 0;
-      const outputTokens = e.output_tokens ?? 0;
-      let costNano = 0n;
-      let unpriced = 0;
-      let provider = e.provider ?? '';
-      if (e.cost !== undefined) costNano = usdToNano(e.cost);
-      else {
-        // No cost sent: price the tokens at the model's price in effect at the event's time.
-        // Tokens nobody can price are stored at 0 and counted in cost_unpriced, not hidden.
-        const q = e.model ? this.prices.quote(ctx.tenantId, e.model, tsMs, inputTokens, outputTokens) : null;
-        if (q) {
-          costNano = q.costNano;
-          if (!provider) provider = q.provider;
-        } else if (inputTokens + outputTokens > 0) unpriced = 1;
-      }
-      lines[i] = JSON.stringify({
-        tenant_id: ctx.tenantId,
-        event_id: eventId,
-        ts: chTime(tsMs),
-        ingested_at: ingestedAt,
-        event_type: e.event_type,
-        project: e.project ?? '',
-        environment: e.environment ?? '',
-        user_id: e.user_id ?? '',
-        agent_id: e.agent_id ?? '',
-        api_key_id: e.api_key_id ?? ctx.apiKeyId,
-        feature: e.feature ?? '',
-        model: e.model ?? '',
-        provider,
-        endpoint: e.endpoint ?? '',
-        run_id: e.run_id ?? '',
-        policy_id: e.policy_id ?? '',
-        source: e.source ?? '',
-        success: e.success ?? true,
-        status: e.status ?? '',
-        requests: e.requests ?? 1,
-        input_tokens: inputTokens,
-        output_tokens: outputTokens,
-        compute_units: e.compute_units ?? 0,
-        latency_ms: e.latency_ms === undefined ? null : Math.round(e.latency_ms),
-        cost_nano: costNano.toString(),
-        cost_unpriced: unpriced,
-        metadata: e.metadata ?? {},
-      });
-    }
-    return Buffer.from(lines.join('\n') + '\n');
-  }
 }
 
-/** ClickHouse DateTime64(3) text, UTC. */
-export function chTime(ms: number): string {
-  const iso = new Date(ms).toISOString();
-  return iso.slice(0, 10) + ' ' + iso.slice(11, 23);
-}

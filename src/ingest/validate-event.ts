@@ -43,7 +43,7 @@ export function validateEvent(raw: unknown, index: number, opts: ValidateOptions
     };
   }
   const parsed = eventSchema.safeParse(raw);
-  if (!parsed.success) return fromZod(index, parsed.error);
+  if (!parsed.success) return fromZod(index, raw, parsed.error);
   const input = parsed.data;
 
   let tsMs = opts.nowMs;
@@ -97,20 +97,47 @@ export function validateEvent(raw: unknown, index: number, opts: ValidateOptions
   };
 }
 
-function fromZod(index: number, error: z.ZodError): Rejection {
+function fromZod(index: number, raw: object, error: z.ZodError): Rejection {
   const issue = error.issues[0]!;
   let path = issue.path.map(String).join('.');
   let message = issue.message;
+  // zod 4 leaves `input` out of issues, so "absent" is decided from the event itself: a field
+  // of the wrong type must not be reported as missing.
+  const value = valueAt(raw, issue.path);
   if (issue.code === 'unrecognized_keys') {
     const keys = (issue as { keys: string[] }).keys;
     path = [path, keys[0]].filter(Boolean).join('.');
     message = `unknown field${keys.length > 1 ? 's' : ''} ${keys.map((k) => JSON.stringify(k)).join(', ')}`;
-  } else if (issue.code === 'invalid_type' && issue.input === undefined) {
+  } else if (issue.code === 'invalid_type' && value === undefined) {
     return { index, code: 'MISSING_FIELD', message: `${path} is required`, path };
+  } else if (issue.code === 'invalid_union') {
+    return { index, ...unionRejection(issue, path, value) };
   } else if (path) {
     message = `${path}: ${message}`;
   }
   return { index, code: ISSUE_CODES[issue.code] ?? 'INVALID_VALUE', message, path };
+}
+
+function valueAt(raw: object, path: readonly PropertyKey[]): unknown {
+  let v: unknown = raw;
+  for (const k of path) {
+    if (typeof v !== 'object' || v === null || !Object.hasOwn(v, k)) return undefined;
+    v = (v as Record<PropertyKey, unknown>)[k];
+  }
+  return v;
+}
+
+// zod says only "Invalid input" when every branch of a union failed (ts: 1.5, cost: true).
+// Name the branch the value was meant for, or else the types that would have been accepted.
+function unionRejection(issue: z.core.$ZodIssue, path: string, value: unknown): Omit<Rejection, 'index'> {
+  const firsts = (issue as z.core.$ZodIssueInvalidUnion).errors.map((b) => b[0]).filter((i) => i !== undefined);
+  const got = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
+  const mismatch = (i: z.core.$ZodIssue) =>
+    i.code === 'invalid_type' && i.expected !== got && !(i.expected === 'int' && got === 'number');
+  const fitting = firsts.find((i) => !mismatch(i));
+  if (fitting) return { code: ISSUE_CODES[fitting.code] ?? 'INVALID_VALUE', message: `${path}: ${fitting.message}`, path };
+  const expected = [...new Set(firsts.map((i) => (i.code === 'invalid_type' ? i.expected : i.code)))];
+  return { code: 'INVALID_TYPE', message: `${path}: expected ${expected.join(' or ')}, received ${got}`, path };
 }
 
 export const isRejection = (v: ValidEvent | Rejection): v is Rejection => 'code' in v;
