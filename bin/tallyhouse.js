@@ -34,7 +34,7 @@ child.on('exit', (code, signal) => {
     for (const sig of SIGNALS) process.removeAllListeners(sig);
     process.kill(process.pid, signal);
     // Only reached if the signal did not end us (e.g. ignored by the parent's setup).
-    setTimeout(() => process.exit(128 + (os.constants.signals[signal] ?? 0)), 100).unref();
+    setTimeout(() => process.exit(128 + (os.constants.signals[signal] ?? 0)), 100);
     return;
   }
   process.exit(code ?? 1);

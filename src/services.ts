@@ -28,7 +28,7 @@ export async function buildServices(config: Config, opts: { migrate?: boolean } 
   let ch: ClickHouseStore | undefined;
   let pg: PostgresStore | undefined;
   try {
-    ch = createClickHouseStore(config.clickhouse);
+    ch = await createClickHouseStore(config.clickhouse);
     pg = await createPostgresStore(config.postgres);
     if (opts.migrate !== false) await migrateAll(config, ch, pg);
     const metrics = createMetrics();

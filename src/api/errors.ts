@@ -37,7 +37,12 @@ export function sendError(c: Context, err: ApiError) {
 
 /** zod issues → a 400 that names the field. */
 export function validationError(error: z.ZodError, where: string): ApiError {
-  const issues = error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message, code: i.code }));
+  const issues = error.issues.map((i) => ({
+    path: i.path.map(String).join('.'),
+    // A record key's own issue, not zod's bare "Invalid key in record".
+    message: i.code === 'invalid_key' ? `key ${i.issues[0]?.message ?? i.message}` : i.message,
+    code: i.code,
+  }));
   const first = issues[0]!;
   return new ApiError(
     400,

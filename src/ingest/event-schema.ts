@@ -9,7 +9,8 @@ import { NANO_PER_USD, usdToNano } from './money.js';
  * The tenant never comes from here (see TENANT_FIELD).
  */
 const CONTROL = /[\u0000-\u001f\u007f]/;
-const dim = (max = 256) =>
+/** A dimension value: bounded, no control characters (also a key's user_id, which events carry). */
+export const dim = (max = 256) =>
   z
     .string()
     .max(max, `at most ${max} characters`)
@@ -19,11 +20,15 @@ const count = (max: number) =>
 
 export const METADATA_LIMITS = { keys: 64, keyLength: 128, valueLength: 4096, totalBytes: 16 * 1024 };
 
-// A "__proto__" key would be assigned through the prototype setter when the record is built
-// and vanish from the stored map: refused instead of silently dropped.
-const metadataKey = dim(METADATA_LIMITS.keyLength)
-  .min(1, 'metadata keys must not be empty')
-  .refine((k) => k !== '__proto__', 'metadata key "__proto__" is reserved');
+// zod skips a record's "__proto__" key without a word (assigning it would replace the
+// prototype of the object it builds), so the key would vanish from the stored map: refused.
+const noProtoKey = <T extends z.ZodType>(record: T) =>
+  z.preprocess((v, ctx) => {
+    if (typeof v === 'object' && v !== null && Object.hasOwn(v, '__proto__')) {
+      ctx.issues.push({ code: 'custom', message: 'metadata key "__proto__" is reserved', input: v, path: ['__proto__'] });
+    }
+    return v;
+  }, record);
 
 const MAX_COST_NANO = 1_000_000_000n * NANO_PER_USD;
 
@@ -61,14 +66,15 @@ export const eventSchema = z.strictObject({
       // Same ceiling as a number: 1e10 USD would overflow cost_nano (Int64) and wrap negative.
       z
         .string()
-        .regex(/^\d{1,10}(\.\d+)?$/, 'must be a non-negative decimal amount in USD, e.g. "0.0123"')
+        .regex(/^\d{1,10}(\.\d+)?$/, { message: 'must be a non-negative decimal amount in USD, e.g. "0.0123"', abort: true })
         .refine((s) => usdToNano(s) <= MAX_COST_NANO, 'at most 1e9 USD'),
     ])
     .optional(),
-  metadata: z
-    .record(metadataKey, dim(METADATA_LIMITS.valueLength))
-    .refine((m) => Object.keys(m).length <= METADATA_LIMITS.keys, `at most ${METADATA_LIMITS.keys} metadata keys`)
-    .optional(),
+  metadata: noProtoKey(
+    z
+      .record(dim(METADATA_LIMITS.keyLength).min(1, 'metadata keys must not be empty'), dim(METADATA_LIMITS.valueLength))
+      .refine((m) => Object.keys(m).length <= METADATA_LIMITS.keys, `at most ${METADATA_LIMITS.keys} metadata keys`),
+  ).optional(),
 });
 
 export type EventInput = z.infer<typeof eventSchema>;
@@ -79,6 +85,6 @@ export const TENANT_FIELD = 'tenant_id';
 /** Seed 003's single usage event: `{event_type, metadata, source?}`. */
 export const usageEventSchema = z.strictObject({
   event_type: dim(128).min(1, 'must not be empty'),
-  metadata: z.record(metadataKey, dim(METADATA_LIMITS.valueLength)).default({}),
+  metadata: noProtoKey(z.record(dim(METADATA_LIMITS.keyLength).min(1), dim(METADATA_LIMITS.valueLength))).default({}),
   source: dim().optional(),
 });

@@ -19,12 +19,23 @@ export function usdToNano(value: string | number): bigint {
   return sign === '-' ? -nano : nano;
 }
 
-/** Plain decimal digits for a finite number, even where String() would use an exponent. */
+/**
+ * Plain decimal digits for a finite number, even where String() would use an exponent.
+ * The exponent form is expanded by moving the decimal point of String(n) as text: toFixed(20)
+ * would round the float a first time (4.999999999999e-10 → 0.0000000005, then up to 1 nano)
+ * and gives up on numbers ≥ 1e21.
+ */
 function numberToPlain(n: number): string {
   if (!Number.isFinite(n)) throw new RangeError(`not a finite amount: ${n}`);
   const s = String(n);
-  if (!/e/i.test(s)) return s;
-  return n.toFixed(20).replace(/0+$/, '').replace(/\.$/, '');
+  const m = /^(-?)(\d+)(?:\.(\d+))?e([+-]\d+)$/i.exec(s);
+  if (!m) return s;
+  const [, sign, int, frac = '', exp] = m;
+  const digits = int! + frac;
+  const point = int!.length + Number(exp); // position of the decimal point within digits
+  if (point <= 0) return `${sign}0.${'0'.repeat(-point)}${digits}`;
+  if (point >= digits.length) return sign + digits + '0'.repeat(point - digits.length);
+  return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
 }
 
 /** 12300000n → "0.0123"; always at least 2 decimals, at most 9, no float on the way. */

@@ -112,6 +112,9 @@ function fromZod(index: number, raw: object, error: z.ZodError): Rejection {
     return { index, code: 'MISSING_FIELD', message: `${path} is required`, path };
   } else if (issue.code === 'invalid_union') {
     return { index, ...unionRejection(issue, path, value) };
+  } else if (issue.code === 'invalid_key') {
+    // zod says only "Invalid key in record"; the key's own issue says what is wrong with it.
+    message = `${path}: key ${issue.issues[0]?.message ?? message}`;
   } else if (path) {
     message = `${path}: ${message}`;
   }

@@ -94,13 +94,20 @@ export class TenantStore {
   }
 
   async createKey(input: { tenantId: string; scopes: Scope[]; name?: string; userId?: string }): Promise<{ key: string; info: ApiKeyInfo }> {
-    const g = generateApiKey();
-    const { rows } = await this.pool.query(
-      `INSERT INTO api_keys (tenant_id, name, prefix, key_hash, scopes, user_id)
-       VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${KEY_COLS}`,
-      [input.tenantId, input.name ?? '', g.prefix, g.hash, [...new Set(input.scopes)], input.userId ?? null],
-    );
-    return { key: g.key, info: toKey(rows[0]) };
+    for (let attempt = 0; ; attempt++) {
+      const g = generateApiKey();
+      try {
+        const { rows } = await this.pool.query(
+          `INSERT INTO api_keys (tenant_id, name, prefix, key_hash, scopes, user_id)
+           VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${KEY_COLS}`,
+          [input.tenantId, input.name ?? '', g.prefix, g.hash, [...new Set(input.scopes)], input.userId ?? null],
+        );
+        return { key: g.key, info: toKey(rows[0]) };
+      } catch (e) {
+        // 23505: the random display prefix is taken; draw another.
+        if ((e as { code?: string }).code !== '23505' || attempt >= 3) throw e;
+      }
+    }
   }
 
   async listKeys(tenantId: string): Promise<ApiKeyInfo[]> {

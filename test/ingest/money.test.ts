@@ -64,7 +64,7 @@ describe('usdToNano', () => {
     expect(usdToNano('9223372036.854775807')).toBe(9_223_372_036_854_775_807n); // Int64 max
     expect(usdToNano('123456789012345678901234567890.123456789')).toBe(123456789012345678901234567890123456789n);
     expect(usdToNano(1e9)).toBe(10n ** 18n);
-    expect(usdToNano(9007199254740993)).toBe(9007199254740992n * NANO_PER_USD); // the nearest double
+    expect(usdToNano(2 ** 53 + 1)).toBe(2n ** 53n * NANO_PER_USD); // 2^53 + 1 is not a double: 2^53
   });
 
   it('refuses what is not an amount', () => {
@@ -123,7 +123,7 @@ describe('nanoToUsd', () => {
         const usd = nanoToUsd(n);
         expect(usd).toMatch(/^-?\d+\.\d{2,9}$/);
         expect(usdToNano(usd)).toBe(n);
-        expect(nanoToUsd(usd.startsWith('-') ? -usdToNano(usd.slice(1)) : usdToNano(usd))).toBe(usd);
+        expect(nanoToUsd(usdToNano(usd))).toBe(usd);
       }),
       { numRuns: 1000 },
     );

@@ -15,7 +15,9 @@ const query = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   cursor: z
     .string()
-    .regex(/^\d+:.+$/, 'must be a cursor returned as next_cursor')
+    // At most 15 digits of milliseconds: a longer number is no cursor we issued and would fail
+    // to bind as Int64 (a 500 instead of a 400).
+    .regex(/^\d{1,15}:.{1,200}$/, 'must be a cursor returned as next_cursor')
     .optional()
     .openapi({ description: 'next_cursor of the previous page' }),
 });

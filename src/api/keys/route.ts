@@ -1,4 +1,5 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { dim } from '../../ingest/event-schema.js';
 import { SCOPES } from '../../tenancy/keys.js';
 import { requireScope } from '../auth.js';
 import { ApiError, errorResponses, errorSchema } from '../errors.js';
@@ -55,7 +56,9 @@ const createKey = createRoute({
           schema: z.strictObject({
             name: z.string().max(200).default(''),
             scopes: z.array(z.enum(SCOPES)).min(1),
-            user_id: z.string().min(1).max(256).optional(),
+            // Stored as the user_id dimension of the key's usage events: the same rules, or the
+            // key could never post one.
+            user_id: dim().min(1).optional(),
           }),
         },
       },

@@ -1,5 +1,4 @@
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
-import { createChdbConnection } from 'chdb/connection';
 import fs from 'node:fs';
 import { Readable } from 'node:stream';
 import type { Config } from '../../config.js';
@@ -29,9 +28,14 @@ export interface ClickHouseStore {
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-export function createClickHouseStore(config: Config['clickhouse']): ClickHouseStore {
-  return config.mode === 'embedded' ? new EmbeddedStore(config.path) : new ServerStore(config);
+export async function createClickHouseStore(config: Config['clickhouse']): Promise<ClickHouseStore> {
+  if (config.mode === 'server') return new ServerStore(config);
+  // Loaded only in embedded mode: server mode must not need libchdb (another platform, a slim image).
+  const { createChdbConnection } = await import('chdb/connection');
+  return new EmbeddedStore(createChdbConnection, config.path);
 }
+
+type ChdbConnectionFactory = typeof import('chdb/connection').createChdbConnection;
 
 abstract class BaseStore implements ClickHouseStore {
   abstract readonly mode: 'embedded' | 'server';
@@ -75,9 +79,9 @@ abstract class BaseStore implements ClickHouseStore {
 class EmbeddedStore extends BaseStore {
   readonly mode = 'embedded' as const;
   readonly #lock = new Mutex();
-  readonly #connection: ReturnType<typeof createChdbConnection>;
+  readonly #connection: ReturnType<ChdbConnectionFactory>;
 
-  constructor(dir: string) {
+  constructor(createChdbConnection: ChdbConnectionFactory, dir: string) {
     fs.mkdirSync(dir, { recursive: true });
     const connection = createChdbConnection({ path: dir });
     super(createClient({ connection } as Parameters<typeof createClient>[0]));

@@ -1,0 +1,220 @@
+import { nanoToUsd } from '../ingest/money.js';
+import type { ClickHouseStore } from '../stores/clickhouse/store.js';
+import { MEASURES, latencyBucketValue, type Dimension, type Measure, type Metric, type SourceName } from './catalog.js';
+import { plan, type ForcedSource, type Plan, type Question } from './planner.js';
+import { additiveSql, distinctSql } from './sql.js';
+
+export type MetricValue = number | string | null;
+
+export interface AnswerRow {
+  /** Bucket start (epoch ms) when bucketed by time. */
+  bucket?: number;
+  dims: Partial<Record<Dimension, string | boolean>>;
+  values: Partial<Record<Metric, MetricValue>>;
+  /** True for the top-N remainder row. */
+  other?: boolean;
+}
+
+export interface Answer {
+  rows: AnswerRow[];
+  /** Tables that answered, e.g. ['daily', 'hourly', 'raw']. */
+  sources: SourceName[];
+  plan: Plan;
+}
+
+export interface AnswerOptions {
+  source?: ForcedSource;
+  orderBy?: { field: Metric | Dimension | 'time'; direction: 'asc' | 'desc' };
+  limit?: number;
+  /** With limit: one more row summing everything past the limit. */
+  other?: boolean;
+  /** Refuse answers with more groups than this (before limit). */
+  maxGroups?: number;
+}
+
+export class TooManyGroupsError extends Error {}
+
+interface Group {
+  bucket?: number;
+  dims: Partial<Record<Dimension, string | boolean>>;
+  m: Record<Measure, bigint>;
+  hist: Map<number, bigint>;
+  uniqueUsers: bigint;
+  uniqueAgents: bigint;
+}
+
+const zeroMeasures = (): Record<Measure, bigint> => Object.fromEntries(MEASURES.map((m) => [m, 0n])) as Record<Measure, bigint>;
+
+function emptyGroup(bucket: number | undefined, dims: Group['dims']): Group {
+  return { bucket, dims, m: zeroMeasures(), hist: new Map(), uniqueUsers: 0n, uniqueAgents: 0n };
+}
+
+/** Answers a question from the plan's sources; the same numbers whichever sources answered. */
+export async function answer(ch: ClickHouseStore, q: Question, opts: AnswerOptions = {}): Promise<Answer> {
+  const p = plan(q, opts.source ?? 'auto');
+  const groups = new Map<string, Group>();
+  const keyOf = (row: Record<string, unknown>) => JSON.stringify([row.bucket ?? null, ...q.dimensions.map((d) => row[d])]);
+  const groupFor = (row: Record<string, unknown>) => {
+    const k = keyOf(row);
+    let g = groups.get(k);
+    if (!g) {
+      const dims: Group['dims'] = {};
+      for (const d of q.dimensions) dims[d] = row[d] as string | boolean;
+      g = emptyGroup(row.bucket === undefined ? undefined : Number(row.bucket) * 1000, dims);
+      groups.set(k, g);
+    }
+    return g;
+  };
+
+  if (p.additive && p.additive.segments.length) {
+    const { sql, params } = additiveSql(q, p.additive);
+    for (const row of await ch.query<Record<string, unknown>>(sql, params)) {
+      const g = groupFor(row);
+      for (const m of p.additive.measures) g.m[m] += BigInt(row[m] as string);
+      if (p.additive.histogram) {
+        for (const [b, n] of Object.entries((row.latency_hist ?? {}) as Record<string, string>)) {
+          g.hist.set(Number(b), (g.hist.get(Number(b)) ?? 0n) + BigInt(n));
+        }
+      }
+    }
+  }
+  if (p.distinct) {
+    const { sql, params } = distinctSql(q, p.distinct);
+    for (const row of await ch.query<Record<string, unknown>>(sql, params)) {
+      const g = groupFor(row);
+      g.uniqueUsers = BigInt(row.unique_users as string);
+      g.uniqueAgents = BigInt(row.unique_agents as string);
+    }
+  }
+  if (opts.maxGroups !== undefined && groups.size > opts.maxGroups) {
+    throw new TooManyGroupsError(`the answer has ${groups.size} groups, more than ${opts.maxGroups}; add filters or a coarser granularity`);
+  }
+
+  let list = [...groups.values()];
+  if (p.buckets) list = fillGaps(list, p.buckets, q.dimensions);
+
+  const order = opts.orderBy ?? (q.granularity ? { field: 'time' as const, direction: 'asc' as const } : { field: q.metrics[0]!, direction: 'desc' as const });
+  list.sort(comparator(order, q));
+  let otherGroup: Group | null = null;
+  if (opts.limit !== undefined && list.length > opts.limit) {
+    const rest = list.slice(opts.limit);
+    list = list.slice(0, opts.limit);
+    if (opts.other) otherGroup = await otherRow(ch, q, rest, opts);
+  }
+  const rows = list.map((g) => toRow(g, q.metrics));
+  if (otherGroup) rows.push({ ...toRow(otherGroup, q.metrics), other: true });
+  const sources = [...new Set([...(p.additive?.segments.map((s) => s.source) ?? []), ...(p.distinct ? [p.distinct.source] : [])])];
+  return { rows, sources, plan: p };
+}
+
+/** Every bucket for every dimension combination seen: a bucket without events reads 0. */
+function fillGaps(list: Group[], buckets: number[], dims: Dimension[]): Group[] {
+  const combos = new Map<string, Group['dims']>();
+  for (const g of list) combos.set(JSON.stringify(dims.map((d) => g.dims[d])), g.dims);
+  if (combos.size === 0 && dims.length === 0) combos.set('[]', {});
+  const have = new Set(list.map((g) => JSON.stringify([g.bucket, ...dims.map((d) => g.dims[d])])));
+  const out = [...list];
+  for (const dimsValue of combos.values()) {
+    for (const b of buckets) {
+      if (!have.has(JSON.stringify([b, ...dims.map((d) => dimsValue[d])]))) out.push(emptyGroup(b, dimsValue));
+    }
+  }
+  return out;
+}
+
+/** Everything past the top N, summed; distinct counts re-asked for the remainder (not additive). */
+async function otherRow(ch: ClickHouseStore, q: Question, rest: Group[], opts: AnswerOptions): Promise<Group> {
+  const g = emptyGroup(undefined, {});
+  for (const r of rest) {
+    for (const m of MEASURES) g.m[m] += r.m[m];
+    for (const [b, n] of r.hist) g.hist.set(b, (g.hist.get(b) ?? 0n) + n);
+  }
+  const wantsDistinct = q.metrics.some((m) => m === 'unique_users' || m === 'unique_agents');
+  const dim = q.dimensions[0];
+  if (wantsDistinct && q.dimensions.length === 1 && dim && dim !== 'success' && !q.granularity) {
+    const values = rest.map((r) => String(r.dims[dim]));
+    const sub = await answer(
+      ch,
+      { ...q, dimensions: [], metrics: ['unique_users', 'unique_agents'], filters: [...q.filters, { dimension: dim, op: 'in', values }] },
+      { source: opts.source },
+    );
+    const v = sub.rows[0]?.values;
+    g.uniqueUsers = BigInt((v?.unique_users as number | undefined) ?? 0);
+    g.uniqueAgents = BigInt((v?.unique_agents as number | undefined) ?? 0);
+  } else if (wantsDistinct) {
+    g.uniqueUsers = -1n; // not defined for this remainder
+    g.uniqueAgents = -1n;
+  }
+  return g;
+}
+
+function percentile(hist: Map<number, bigint>, q: number): number | null {
+  let total = 0n;
+  for (const n of hist.values()) total += n;
+  if (total === 0n) return null;
+  // Nearest rank: the smallest bucket whose cumulative count reaches ceil(q * N).
+  const rank = BigInt(Math.ceil(q * Number(total)));
+  let seen = 0n;
+  for (const b of [...hist.keys()].sort((a, c) => a - c)) {
+    seen += hist.get(b)!;
+    if (seen >= rank) return latencyBucketValue(b);
+  }
+  return null;
+}
+
+const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+function metricValue(g: Group, metric: Metric): MetricValue {
+  const m = g.m;
+  switch (metric) {
+    case 'total_tokens':
+      return Number(m.input_tokens + m.output_tokens);
+    case 'cost':
+      return nanoToUsd(m.cost_nano);
+    case 'success_rate':
+      return m.events === 0n ? null : round(Number(m.events - m.failures) / Number(m.events), 6);
+    case 'latency_avg':
+      return m.latency_count === 0n ? null : round(Number(m.latency_sum) / Number(m.latency_count), 3);
+    case 'cost_per_request':
+      return m.requests === 0n ? null : nanoToUsd((m.cost_nano * 2n + m.requests) / (2n * m.requests));
+    case 'unique_users':
+      return g.uniqueUsers < 0n ? null : Number(g.uniqueUsers);
+    case 'unique_agents':
+      return g.uniqueAgents < 0n ? null : Number(g.uniqueAgents);
+    case 'latency_p50':
+      return percentile(g.hist, 0.5);
+    case 'latency_p95':
+      return percentile(g.hist, 0.95);
+    case 'latency_p99':
+      return percentile(g.hist, 0.99);
+    default:
+      return Number(m[metric]);
+  }
+}
+
+function toRow(g: Group, metrics: Metric[]): AnswerRow {
+  const values: AnswerRow['values'] = {};
+  for (const metric of metrics) values[metric] = metricValue(g, metric);
+  return { ...(g.bucket === undefined ? {} : { bucket: g.bucket }), dims: g.dims, values };
+}
+
+function comparator(order: NonNullable<AnswerOptions['orderBy']>, q: Question) {
+  const dir = order.direction === 'asc' ? 1 : -1;
+  const value = (g: Group): number | string => {
+    if (order.field === 'time') return g.bucket ?? 0;
+    if ((q.dimensions as string[]).includes(order.field)) return String(g.dims[order.field as Dimension]);
+    const v = metricValue(g, order.field as Metric);
+    if (v === null) return Number.NEGATIVE_INFINITY;
+    return typeof v === 'string' ? Number(v) : v;
+  };
+  const tieKey = (g: Group) => JSON.stringify([g.bucket ?? 0, ...q.dimensions.map((d) => g.dims[d])]);
+  return (a: Group, b: Group) => {
+    const va = value(a);
+    const vb = value(b);
+    if (va < vb) return -dir;
+    if (va > vb) return dir;
+    const ta = tieKey(a);
+    const tb = tieKey(b);
+    return ta < tb ? -1 : ta > tb ? 1 : 0;
+  };
+}

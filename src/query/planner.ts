@@ -1,0 +1,149 @@
+import {
+  ACTOR_MEASURES,
+  METRIC_INPUTS,
+  SOURCE_DIMS,
+  type Dimension,
+  type Granularity,
+  type Measure,
+  type Metric,
+  type SourceName,
+} from './catalog.js';
+import { DAY_MS, HOUR_MS, bucketStarts, ceilTo, floorTo } from './time-buckets.js';
+
+export interface DimensionFilter {
+  dimension: Dimension;
+  op: 'eq' | 'in' | 'not_in';
+  values: string[];
+}
+
+export interface MetadataFilter {
+  key: string;
+  value: string;
+}
+
+/** A question in the planner's terms: always one tenant (from the API key), always [from, to). */
+export interface Question {
+  tenantId: string;
+  metrics: Metric[];
+  dimensions: Dimension[];
+  /** Set when the answer is bucketed by time. */
+  granularity?: Granularity;
+  tz: string;
+  fromMs: number;
+  toMs: number;
+  filters: DimensionFilter[];
+  metadata: MetadataFilter[];
+}
+
+export interface Segment {
+  source: SourceName;
+  fromMs: number;
+  toMs: number;
+}
+
+export interface Plan {
+  /** Additive measures (and the latency histogram), summed over these segments. */
+  additive: { segments: Segment[]; measures: Measure[]; histogram: boolean } | null;
+  /** Distinct users/agents: not additive across segments, so one source for the whole window. */
+  distinct: Segment | null;
+  /** Bucket starts when bucketed by time (for gap filling). */
+  buckets: number[] | null;
+}
+
+/** Source granularity in ms (raw: any millisecond). */
+const STEP: Record<SourceName, number> = { daily: DAY_MS, actors_daily: DAY_MS, hourly: HOUR_MS, raw: 1 };
+
+export type ForcedSource = 'auto' | SourceName;
+
+export class PlanError extends Error {}
+
+/** user_id / agent_id referenced anywhere in the question. */
+function actorDims(q: Question): Dimension[] {
+  const all = [...q.dimensions, ...q.filters.map((f) => f.dimension)];
+  return [...new Set(all.filter((d) => d === 'user_id' || d === 'agent_id'))];
+}
+
+function coversDims(source: SourceName, q: Question): boolean {
+  if (q.metadata.length && source !== 'raw') return false;
+  const dims = SOURCE_DIMS[source];
+  if (![...q.dimensions, ...q.filters.map((f) => f.dimension)].every((d) => dims.has(d))) return false;
+  if (source === 'actors_daily') {
+    // Each event sits in actors_daily once per actor it names, so only a question about exactly
+    // one actor kind, selected positively, reads the same there as in raw.
+    const actors = actorDims(q);
+    if (actors.length !== 1) return false;
+    if (q.filters.some((f) => f.dimension === actors[0] && f.op === 'not_in')) return false;
+  }
+  return true;
+}
+
+/** Every bucket boundary strictly inside (a, b) falls on the source's grid. */
+function bucketsAligned(buckets: number[] | null, a: number, b: number, step: number): boolean {
+  if (!buckets || step === 1) return true;
+  return buckets.every((t) => t <= a || t >= b || t % step === 0);
+}
+
+/**
+ * The cheapest covering plan: the widest aligned middle of the window from the coarsest source
+ * that has the dimensions and measures, the unaligned edges from finer ones, raw last. Sums
+ * agree whichever source a segment came from, so the split does not change the answer.
+ */
+function planSegments(q: Question, buckets: number[] | null, candidates: SourceName[], from: number, to: number): Segment[] {
+  if (from >= to) return [];
+  for (let i = 0; i < candidates.length; i++) {
+    const source = candidates[i]!;
+    const step = STEP[source];
+    const a = ceilTo(from, step);
+    const b = floorTo(to, step);
+    if (a >= b || !bucketsAligned(buckets, a, b, step)) continue;
+    const finer = candidates.slice(i + 1);
+    return [...planSegments(q, buckets, finer, from, a), { source, fromMs: a, toMs: b }, ...planSegments(q, buckets, finer, b, to)];
+  }
+  throw new PlanError('no source covers this question'); // unreachable: raw covers everything
+}
+
+export function plan(q: Question, forced: ForcedSource = 'auto'): Plan {
+  const buckets = q.granularity ? bucketStarts(q.fromMs, q.toMs, q.granularity, q.tz) : null;
+  const measures = new Set<Measure>();
+  let histogram = false;
+  let distinct = false;
+  for (const m of q.metrics) {
+    const input = METRIC_INPUTS[m];
+    input.measures.forEach((x) => measures.add(x));
+    if (input.kind === 'histogram') histogram = true;
+    if (input.kind === 'distinct') distinct = true;
+  }
+  // Gap filling and merging need at least the event count per group.
+  measures.add('events');
+
+  const additiveSources: SourceName[] = (['actors_daily', 'daily', 'hourly', 'raw'] as const).filter((s) => {
+    if (!coversDims(s, q)) return false;
+    return !(s === 'actors_daily' && (histogram || [...measures].some((m) => !ACTOR_MEASURES.has(m))));
+  });
+  if (forced !== 'auto' && !additiveSources.includes(forced)) {
+    throw new PlanError(`source ${forced} cannot answer this question (dimensions, filters or metrics it does not keep)`);
+  }
+  // A forced source answers the whole window on its own grid, or not at all.
+  let segments: Segment[];
+  try {
+    segments = planSegments(q, buckets, forced === 'auto' ? additiveSources : [forced], q.fromMs, q.toMs);
+  } catch (e) {
+    if (!(e instanceof PlanError)) throw e;
+    throw new PlanError(`source ${forced} cannot answer this window and bucketing on its ${forced === 'hourly' ? 'hour' : 'day'} grid`);
+  }
+
+  let distinctSegment: Segment | null = null;
+  if (distinct) {
+    const step = DAY_MS;
+    const actorsOk =
+      actorDims(q).length === 0 &&
+      q.metadata.length === 0 &&
+      [...q.dimensions, ...q.filters.map((f) => f.dimension)].every((d) => SOURCE_DIMS.actors_daily.has(d)) &&
+      q.fromMs % step === 0 &&
+      q.toMs % step === 0 &&
+      bucketsAligned(buckets, q.fromMs, q.toMs, step);
+    const source: SourceName = forced === 'raw' ? 'raw' : actorsOk ? 'actors_daily' : 'raw';
+    distinctSegment = { source, fromMs: q.fromMs, toMs: q.toMs };
+  }
+  return { additive: { segments, measures: [...measures], histogram }, distinct: distinctSegment, buckets };
+}

@@ -1,0 +1,153 @@
+import type { Dimension, Granularity, Measure, SourceName } from './catalog.js';
+import type { Plan, Question, Segment } from './planner.js';
+
+/**
+ * SQL for a plan. Identifiers come from the catalog only; every value (tenant, bounds, filter
+ * values, time zone, metadata keys) is a `{name:Type}` parameter.
+ */
+export interface Sql {
+  sql: string;
+  params: Record<string, unknown>;
+}
+
+const TABLE: Record<SourceName, string> = {
+  raw: 'events',
+  hourly: 'rollup_hourly',
+  daily: 'rollup_daily',
+  actors_daily: 'actors_daily',
+};
+
+const TIME_COL: Record<SourceName, string> = {
+  raw: 'ts',
+  hourly: 'hour',
+  daily: "toDateTime(day, 'UTC')",
+  actors_daily: "toDateTime(day, 'UTC')",
+};
+
+function bucketExpr(source: SourceName, g: Granularity): string {
+  const local = `toDateTime(${TIME_COL[source]}, {tz:String})`;
+  const start = {
+    minute: `toStartOfMinute(${local})`,
+    hour: `toStartOfHour(${local})`,
+    day: `toStartOfDay(${local})`,
+    week: `toDateTime(toMonday(${local}), {tz:String})`,
+    month: `toDateTime(toStartOfMonth(${local}), {tz:String})`,
+  }[g];
+  return `toUnixTimestamp(${start})`;
+}
+
+/** The column a dimension reads in a source (actors_daily keeps users and agents as actor_id). */
+function dimColumn(source: SourceName, d: Dimension): string {
+  if (source === 'actors_daily' && (d === 'user_id' || d === 'agent_id')) return 'actor_id';
+  return d;
+}
+
+function measureExpr(source: SourceName, m: Measure): string {
+  if (source !== 'raw') return m === 'cost_nano' ? `toInt64(sum(${m}))` : `toUInt64(sum(${m}))`;
+  switch (m) {
+    case 'events':
+      return 'toUInt64(count())';
+    case 'failures':
+      return 'toUInt64(countIf(NOT success))';
+    case 'latency_count':
+      return 'toUInt64(count(latency_ms))';
+    case 'latency_sum':
+      return 'toUInt64(sum(ifNull(latency_ms, 0)))';
+    case 'cost_nano':
+      return 'toInt64(sum(cost_nano))';
+    default:
+      return `toUInt64(sum(${m}))`;
+  }
+}
+
+const HIST_EXPR: Record<SourceName, string> = {
+  raw: 'sumMapIf(map(latency_bucket, toUInt64(1)), latency_ms IS NOT NULL)',
+  hourly: 'sumMap(latency_hist)',
+  daily: 'sumMap(latency_hist)',
+  actors_daily: '', // never planned: actors_daily has no latency
+};
+
+class Params {
+  readonly values: Record<string, unknown> = {};
+  #n = 0;
+  add(type: string, value: unknown): string {
+    const name = `p${this.#n++}`;
+    this.values[name] = value;
+    return `{${name}:${type}}`;
+  }
+}
+
+function whereClause(q: Question, seg: Segment, p: Params, tenantParam: string): string {
+  const s = seg.source;
+  const parts = [`tenant_id = ${tenantParam}`];
+  if (s === 'raw') {
+    parts.push(`ts >= fromUnixTimestamp64Milli(${p.add('Int64', seg.fromMs)})`, `ts < fromUnixTimestamp64Milli(${p.add('Int64', seg.toMs)})`);
+  } else if (s === 'hourly') {
+    parts.push(`hour >= toDateTime(${p.add('UInt32', seg.fromMs / 1000)})`, `hour < toDateTime(${p.add('UInt32', seg.toMs / 1000)})`);
+  } else {
+    const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+    parts.push(`day >= ${p.add('Date', day(seg.fromMs))}`, `day < ${p.add('Date', day(seg.toMs))}`);
+  }
+  if (s === 'actors_daily') {
+    // The planner sends actors_daily at most one actor kind; distinct counts read both kinds.
+    const actor = [...q.dimensions, ...q.filters.map((f) => f.dimension)].find((d) => d === 'user_id' || d === 'agent_id');
+    if (actor) parts.push(`actor_kind = ${p.add('String', actor === 'agent_id' ? 'agent' : 'user')}`);
+  } else {
+    // Grouping by an actor covers the events that name one (as actors_daily does).
+    for (const d of q.dimensions) if (d === 'user_id' || d === 'agent_id') parts.push(`${d} != ''`);
+  }
+  for (const f of q.filters) {
+    const col = dimColumn(s, f.dimension);
+    if (f.dimension === 'success') {
+      const values = f.values.map((v) => v === 'true');
+      const op = f.op === 'not_in' ? 'NOT IN' : 'IN';
+      parts.push(`${col} ${op} ${p.add('Array(Bool)', values)}`);
+    } else if (f.op === 'eq') parts.push(`${col} = ${p.add('String', f.values[0])}`);
+    else parts.push(`${col} ${f.op === 'in' ? 'IN' : 'NOT IN'} ${p.add('Array(String)', f.values)}`);
+  }
+  for (const m of q.metadata) parts.push(`metadata[${p.add('String', m.key)}] = ${p.add('String', m.value)}`);
+  return parts.join(' AND ');
+}
+
+function keySelect(q: Question, source: SourceName): string[] {
+  const keys = q.dimensions.map((d) => `${dimColumn(source, d)} AS ${d}`);
+  if (q.granularity) keys.unshift(`${bucketExpr(source, q.granularity)} AS bucket`);
+  return keys;
+}
+
+const keyNames = (q: Question) => [...(q.granularity ? ['bucket'] : []), ...q.dimensions];
+
+/** One statement for all additive segments: each segment aggregates its table, the outer query sums. */
+export function additiveSql(q: Question, a: NonNullable<Plan['additive']>): Sql {
+  const p = new Params();
+  const tenant = p.add('String', q.tenantId);
+  if (q.granularity) p.values.tz = q.tz;
+  const names = keyNames(q);
+  const inner = a.segments.map((seg) => {
+    const cols = [...keySelect(q, seg.source), ...a.measures.map((m) => `${measureExpr(seg.source, m)} AS ${m}`)];
+    if (a.histogram) cols.push(`${HIST_EXPR[seg.source]} AS latency_hist`);
+    return `SELECT ${cols.join(', ')} FROM ${TABLE[seg.source]} WHERE ${whereClause(q, seg, p, tenant)}${names.length ? ` GROUP BY ${names.join(', ')}` : ''}`;
+  });
+  if (inner.length === 1) return { sql: inner[0]!, params: p.values };
+  const outerCols = [...names, ...a.measures.map((m) => `${m === 'cost_nano' ? 'toInt64' : 'toUInt64'}(sum(${m})) AS ${m}`)];
+  if (a.histogram) outerCols.push('sumMap(latency_hist) AS latency_hist');
+  return {
+    sql: `SELECT ${outerCols.join(', ')} FROM (${inner.join(' UNION ALL ')})${names.length ? ` GROUP BY ${names.join(', ')}` : ''}`,
+    params: p.values,
+  };
+}
+
+export function distinctSql(q: Question, seg: Segment): Sql {
+  const p = new Params();
+  const tenant = p.add('String', q.tenantId);
+  if (q.granularity) p.values.tz = q.tz;
+  const names = keyNames(q);
+  const cols =
+    seg.source === 'actors_daily'
+      ? ["uniqExactIf(actor_id, actor_kind = 'user') AS unique_users", "uniqExactIf(actor_id, actor_kind = 'agent') AS unique_agents"]
+      : ["uniqExactIf(user_id, user_id != '') AS unique_users", "uniqExactIf(agent_id, agent_id != '') AS unique_agents"];
+  return {
+    sql: `SELECT ${[...keySelect(q, seg.source), ...cols].join(', ')} FROM ${TABLE[seg.source]} WHERE ${whereClause(q, seg, p, tenant)}${names.length ? ` GROUP BY ${names.join(', ')}` : ''}`,
+    params: p.values,
+  };
+}
