@@ -9,7 +9,15 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+// Decimal digits only: a bare z.coerce.number() reads ' ' as 0 (PORT=' ' would silently mean a
+// random port, INGEST_MAX_FUTURE_DAYS=' ' would refuse every future timestamp) and '0x50' as 80.
+const int = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^[+-]?\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
 
 const optionalUrl = z.url().optional();
 
@@ -41,6 +49,8 @@ export const configSchema = z.object({
   INGEST_DEDUP_CACHE_SIZE: int(0, 100_000_000).default(1_000_000),
 
   USAGE_RETENTION_DAYS: int(1, 3650).default(30),
+  RATE_LIMIT_PER_MINUTE: int(0, 10_000_000).default(1200),
+  CACHE_ENABLED: bool.default(true),
   ANALYTICS_ENABLED: bool.default(true),
   ANALYTICS_FREE_TIER: bool.default(false),
 
@@ -64,6 +74,9 @@ export interface Config {
   rollupRetentionDays: number;
   ingest: { maxEvents: number; maxBytes: number; maxFutureDays: number; dedupCacheSize: number };
   usageRetentionDays: number;
+  /** Requests per API key per minute; 0 turns the limit off. */
+  rateLimitPerMinute: number;
+  cacheEnabled: boolean;
   analytics: { enabled: boolean; freeTier: boolean };
   bootstrap: boolean;
   logLevel: RawConfig['LOG_LEVEL'];
@@ -126,6 +139,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       dedupCacheSize: c.INGEST_DEDUP_CACHE_SIZE,
     },
     usageRetentionDays: c.USAGE_RETENTION_DAYS,
+    rateLimitPerMinute: c.RATE_LIMIT_PER_MINUTE,
+    cacheEnabled: c.CACHE_ENABLED,
     analytics: { enabled: c.ANALYTICS_ENABLED, freeTier: c.ANALYTICS_FREE_TIER },
     bootstrap: c.TALLYHOUSE_BOOTSTRAP,
     logLevel: c.LOG_LEVEL,

@@ -37,6 +37,25 @@ export function createMetrics() {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     }),
+    cacheHits: new client.Counter({
+      name: 'analytics_cache_hits_total',
+      help: 'Analytics responses served from the cache',
+      labelNames: ['endpoint'] as const,
+      registers: [registry],
+    }),
+    cacheMisses: new client.Counter({
+      name: 'analytics_cache_misses_total',
+      help: 'Analytics responses computed (cache miss)',
+      labelNames: ['endpoint'] as const,
+      registers: [registry],
+    }),
+    queryDuration: new client.Histogram({
+      name: 'analytics_query_duration_seconds',
+      help: 'Analytics query duration (before cache) by endpoint and the tables that answered',
+      labelNames: ['endpoint', 'source'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
   };
 }
 

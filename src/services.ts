@@ -9,6 +9,11 @@ import { createClickHouseStore, type ClickHouseStore } from './stores/clickhouse
 import { migratePostgres } from './stores/postgres/migrate.js';
 import { createPostgresStore, type PostgresStore } from './stores/postgres/pool.js';
 import { TenantStore } from './tenancy/tenant-store.js';
+import type { Redis } from 'ioredis';
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
+import { createResponseCache, type ResponseCache } from './api/response-cache.js';
+import { createRateLimiter } from './api/rate-limit.js';
+import { createRedis } from './stores/redis/client.js';
 
 /** Everything the engine needs, built once at boot and handed to the API, CLI and jobs. */
 export interface Services {
@@ -19,6 +24,9 @@ export interface Services {
   tenants: TenantStore;
   prices: PriceBook;
   ingest: IngestService;
+  redis?: Redis;
+  responseCache: ResponseCache;
+  rateLimiter: RateLimiterAbstract | null;
   startedAt: number;
   close(): Promise<void>;
 }
@@ -41,6 +49,9 @@ export async function buildServices(config: Config, opts: { migrate?: boolean } 
       maxFutureDays: config.ingest.maxFutureDays,
       retentionDays: config.retentionDays,
     });
+    const redis = config.redisUrl ? createRedis(config.redisUrl) : undefined;
+    const responseCache = createResponseCache(config.redisUrl);
+    const rateLimiter = createRateLimiter(config.rateLimitPerMinute, redis);
     const chStore = ch;
     const pgStore = pg;
     return {
@@ -51,8 +62,13 @@ export async function buildServices(config: Config, opts: { migrate?: boolean } 
       tenants,
       prices,
       ingest,
+      redis,
+      responseCache,
+      rateLimiter,
       startedAt: Date.now(),
       async close() {
+        await responseCache.close();
+        redis?.disconnect();
         await pgStore.close().catch(() => {});
         await chStore.close().catch(() => {});
         releaseLock();

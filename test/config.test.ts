@@ -50,6 +50,10 @@ describe('loadConfig', () => {
     expect(c.logLevel).toBe('warn');
   });
 
+  it('reads whole numbers with surrounding blanks', () => {
+    expect(loadConfig({ PORT: ' 9001 ', INGEST_MAX_FUTURE_DAYS: '0' })).toMatchObject({ port: 9001, ingest: { maxFutureDays: 0 } });
+  });
+
   it('treats an empty string as unset', () => {
     const c = loadConfig({ PORT: '', CLICKHOUSE_URL: '', DATABASE_URL: '' });
     expect(c.port).toBe(8787);
@@ -61,6 +65,10 @@ describe('loadConfig', () => {
     ['PORT', 'abc'],
     ['PORT', '70000'],
     ['PORT', '80.5'],
+    ['PORT', ' '], // not 0
+    ['PORT', '0x50'],
+    ['INGEST_MAX_FUTURE_DAYS', '\t'],
+    ['INGEST_MAX_EVENTS', '1e3'],
     ['CLICKHOUSE_URL', 'notaurl'],
     ['DATABASE_URL', 'not a url'],
     ['RETENTION_DAYS', '0'],

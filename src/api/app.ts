@@ -5,6 +5,7 @@ import { routePath } from 'hono/route';
 import type { Services } from '../services.js';
 import type { AppEnv } from './env.js';
 import { ApiError, errorBody, sendError, validationError } from './errors.js';
+import { registerQuery } from './analytics/query/route.js';
 import { registerListEvents } from './events/list-route.js';
 import { registerIngestEvents } from './events/route.js';
 import { registerKeys } from './keys/route.js';
@@ -45,6 +46,7 @@ export function createApp(services: Services) {
   registerOps(app);
   registerIngestEvents(app);
   registerListEvents(app);
+  registerQuery(app);
   registerUsageEvents(app);
   registerKeys(app);
 

@@ -2,6 +2,7 @@ import { createMiddleware } from 'hono/factory';
 import type { Scope } from '../tenancy/keys.js';
 import type { Principal } from '../tenancy/tenant-store.js';
 import { ApiError } from './errors.js';
+import { rateLimit } from './rate-limit.js';
 import type { AppEnv } from './env.js';
 
 /**
@@ -22,7 +23,7 @@ export const requireScope = (scope: Scope) =>
       });
     }
     c.set('principal', principal);
-    await next();
+    await rateLimit(c, next);
   });
 
 export const hasScope = (p: Principal, scope: Scope) => p.key.scopes.includes(scope) || p.key.scopes.includes('admin');

@@ -52,6 +52,8 @@ describe('usdToNano', () => {
     expect(usdToNano(5e-10)).toBe(1n);
     expect(usdToNano(4e-10)).toBe(0n);
     expect(usdToNano(1.23e-8)).toBe(12n);
+    expect(usdToNano(-1e-7)).toBe(-100n);
+    expect(usdToNano(-5e-10)).toBe(-1n);
     // The shortest form is 0.0000000004999999999999, which rounds down. Rounding the float to
     // 20 places first (toFixed) would make it 0.0000000005 and round up.
     expect(usdToNano(4.999999999999e-10)).toBe(0n);

@@ -6,7 +6,8 @@ import { migrateAll } from '../../src/services.js';
 import { clickhouseMigrationsDir, migrateClickHouse } from '../../src/stores/clickhouse/migrate.js';
 import { MigrationChecksumError, readMigrationFiles } from '../../src/stores/migration-files.js';
 import { migratePostgres, postgresMigrationsDir } from '../../src/stores/postgres/migrate.js';
-import { serverPostgresAvailable, startTestEngine, type PgMode, type TestEngine } from '../helpers/engine.js';
+import { startTestEngine, type TestEngine } from '../helpers/engine.js';
+import { pgModes } from '../helpers/pg-modes.js';
 
 const CH_TABLES = [
   'actors_daily',
@@ -29,13 +30,9 @@ function copyDir(dir: string): string {
   return tmp;
 }
 
-// Server Postgres only when it answers (serverPostgresAvailable fails instead of skipping in CI).
-const modes: PgMode[] = ['embedded', 'server'];
-const serverUp = await serverPostgresAvailable();
-
-describe.each(modes)('migrations (Postgres %s)', (pgMode) => {
-  // Skipped only when serverPostgresAvailable() says the server is unreachable outside CI.
-  const test = it.skipIf(pgMode === 'server' && !serverUp);
+// Embedded PGlite, and the real Postgres when it answers (in CI an unreachable one fails).
+describe.each(await pgModes())('migrations (Postgres %s)', (pgMode, skip) => {
+  const test = it.skipIf(skip);
   let engine: TestEngine;
   const tmpDirs: string[] = [];
   const ddlCtx = () => ({
@@ -50,7 +47,7 @@ describe.each(modes)('migrations (Postgres %s)', (pgMode) => {
   };
 
   beforeAll(async () => {
-    if (pgMode === 'server' && !serverUp) return;
+    if (skip) return;
     // The embedded run also proves RETENTION_DAYS reaches the events TTL; the server run keeps the default.
     engine = await startTestEngine(pgMode === 'server' ? { pg: 'server' } : { env: { RETENTION_DAYS: '30' } });
   });

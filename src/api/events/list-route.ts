@@ -86,6 +86,8 @@ export function registerListEvents(app: OpenAPIHono<AppEnv>) {
     const fromMs = q.from ? Date.parse(q.from) : toMs - 86_400_000;
     if (fromMs >= toMs) throw new ApiError(400, 'INVALID_DATE_RANGE', '`from` must be before `to`', { from: q.from, to: q.to });
     const cursor = q.cursor ? { ms: Number(q.cursor.slice(0, q.cursor.indexOf(':'))), id: q.cursor.slice(q.cursor.indexOf(':') + 1) } : null;
+    // The bounds bind as UTC text: a bare DateTime64(3) parameter is read in the server's time
+    // zone, which shifted the window on a host not on UTC.
     const rows = await c.get('services').ch.query<Row>(
       `SELECT event_id, formatDateTime(ts, '%Y-%m-%dT%H:%i:%S.%fZ') AS ts_iso, formatDateTime(ingested_at, '%Y-%m-%dT%H:%i:%S.%fZ') AS ingested_iso,
               toString(toUnixTimestamp64Milli(ts)) AS ts_ms,
@@ -93,7 +95,7 @@ export function registerListEvents(app: OpenAPIHono<AppEnv>) {
               run_id, policy_id, source, success, status, requests, input_tokens, output_tokens, compute_units,
               latency_ms, toString(cost_nano) AS cost_nano, cost_unpriced, metadata
        FROM events
-       WHERE tenant_id = {tenant:String} AND ts >= {from:DateTime64(3)} AND ts < {to:DateTime64(3)}
+       WHERE tenant_id = {tenant:String} AND ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')}
          AND ({type:String} = '' OR event_type = {type:String})
          AND ({run:String} = '' OR run_id = {run:String})
          AND ({has_cursor:UInt8} = 0 OR (toUnixTimestamp64Milli(ts), event_id) < ({cursor_ms:Int64}, {cursor_id:String}))

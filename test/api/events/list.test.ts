@@ -2,6 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEngine, type TestEngine, type TestTenant } from '../../helpers/engine.js';
 import { pgModes } from '../../helpers/pg-modes.js';
 
+// This file's process (and so the embedded engine, which reads TZ when it starts) runs off UTC:
+// the read-back window is given in UTC and must not move with the server's time zone.
+process.env.TZ = 'America/New_York';
+
 const HOUR = 3_600_000;
 
 interface StoredEvent {

@@ -53,7 +53,8 @@ for (const [mode, skip] of await pgModes()) {
     describe('GET /api/v1/keys', () => {
       it("lists the tenant's keys with their prefix and never a secret", async () => {
         const { text, keys } = await list(a.admin);
-        expect(keys.map((k) => k.scopes)).toEqual([['admin'], ['ingest'], ['read']]);
+        const byPrefix = (secret: string) => keys.find((k) => k.prefix === secret.slice(0, 11))?.scopes;
+        expect([byPrefix(a.admin), byPrefix(a.ingest), byPrefix(a.read)]).toEqual([['admin'], ['ingest'], ['read']]);
         for (const k of keys) {
           expect(Object.keys(k).sort()).toEqual(['created_at', 'id', 'last_used_at', 'name', 'prefix', 'revoked_at', 'scopes', 'user_id']);
           expect(k.id).toMatch(UUID);
@@ -61,7 +62,6 @@ for (const [mode, skip] of await pgModes()) {
           expect(k.revoked_at).toBeNull();
           expect(Number.isNaN(Date.parse(k.created_at))).toBe(false);
         }
-        expect(keys.map((k) => k.prefix).sort()).toEqual([a.admin, a.ingest, a.read].map((s) => s.slice(0, 11)).sort());
         for (const secret of [a.admin, a.ingest, a.read]) expect(text).not.toContain(secret.slice(12));
         expect(text).not.toMatch(/key_hash|"key"|secret/);
       });
