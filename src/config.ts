@@ -41,8 +41,9 @@ export const configSchema = z.object({
   DATABASE_URL: optionalUrl,
   REDIS_URL: optionalUrl,
 
-  RETENTION_DAYS: int(1, 36500).default(400),
-  ROLLUP_RETENTION_DAYS: int(1, 36500).default(1830),
+  // Capped so ts + TTL stays inside DateTime's range (2106); past it the TTL wraps and drops parts.
+  RETENTION_DAYS: int(1, 18000).default(400),
+  ROLLUP_RETENTION_DAYS: int(1, 18000).default(1830),
   INGEST_MAX_EVENTS: int(1, 1_000_000).default(10_000),
   INGEST_MAX_BYTES: int(1024, 1024 * 1024 * 1024).default(10 * 1024 * 1024),
   INGEST_MAX_FUTURE_DAYS: int(0, 3650).default(7),
