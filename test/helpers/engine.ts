@@ -116,3 +116,21 @@ export async function startTestEngine(opts: { pg?: PgMode; env?: Record<string, 
 }
 
 export const ndjson = (events: object[]) => events.map((e) => JSON.stringify(e)).join('\n') + '\n';
+
+/** Whether the real Redis answers; in CI it must (the server-path tests fail instead of skipping). */
+export async function serverRedisAvailable(): Promise<boolean> {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(SERVER_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 2000, retryStrategy: () => null });
+  redis.on('error', () => {});
+  try {
+    await redis.connect();
+    await redis.ping();
+    return true;
+  } catch (e) {
+    if (process.env.CI) throw new Error(`CI: the server-path Redis at ${SERVER_REDIS_URL} is unreachable: ${(e as Error).message}`);
+    console.warn(`server Redis unreachable (${(e as Error).message}); Redis-path tests skipped outside CI`);
+    return false;
+  } finally {
+    redis.disconnect();
+  }
+}
