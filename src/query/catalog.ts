@@ -4,7 +4,7 @@
  * Columns come only from this file, never from input, which is what keeps SQL injection out of
  * group_by and filters.
  */
-export type SourceName = 'raw' | 'hourly' | 'daily' | 'actors_daily';
+export type SourceName = 'raw' | 'hourly' | 'daily' | 'scope_hourly' | 'scope_daily' | 'actors_daily' | 'actor_days';
 
 export const DIMENSIONS = [
   'event_type',
@@ -28,14 +28,22 @@ export type Dimension = (typeof DIMENSIONS)[number];
 /** Dimensions each rollup keeps (raw keeps all, plus metadata keys). */
 const ROLLUP_DIMS: readonly Dimension[] = ['event_type', 'project', 'environment', 'model', 'provider', 'feature', 'api_key_id', 'endpoint', 'status', 'success'];
 const ACTOR_DIMS: readonly Dimension[] = ['event_type', 'project', 'environment', 'success'];
+/** The narrow rollups: scope (project, environment), event type and outcome only. */
+const SCOPE_DIMS: readonly Dimension[] = ['event_type', 'project', 'environment', 'success'];
 
 export const SOURCE_DIMS: Record<SourceName, ReadonlySet<Dimension>> = {
   raw: new Set(DIMENSIONS),
   hourly: new Set(ROLLUP_DIMS),
   daily: new Set(ROLLUP_DIMS),
+  scope_hourly: new Set(SCOPE_DIMS),
+  scope_daily: new Set(SCOPE_DIMS),
   // user_id / agent_id are served here as actor_id of one actor_kind.
   actors_daily: new Set([...ACTOR_DIMS, 'user_id', 'agent_id']),
+  actor_days: new Set(['user_id', 'agent_id']),
 };
+
+/** Sources keeping a row per actor (user or agent) rather than per event. */
+export const ACTOR_SOURCES: ReadonlySet<SourceName> = new Set(['actors_daily', 'actor_days']);
 
 /** The additive measures every source sums the same way; everything else derives from them. */
 export const MEASURES = [
@@ -52,7 +60,7 @@ export const MEASURES = [
 ] as const;
 export type Measure = (typeof MEASURES)[number];
 
-/** Measures actors_daily keeps (no failures or latency there). */
+/** Measures actors_daily and actor_days keep (no failures or latency there). */
 export const ACTOR_MEASURES: ReadonlySet<Measure> = new Set(['events', 'requests', 'input_tokens', 'output_tokens', 'compute_units', 'cost_nano']);
 
 export const METRICS = [
@@ -67,16 +75,21 @@ export const METRICS = [
   'failures',
   'unique_users',
   'unique_agents',
+  'unique_runs',
   'success_rate',
   'latency_avg',
   'latency_p50',
   'latency_p95',
   'latency_p99',
   'cost_per_request',
+  'first_seen',
+  'last_seen',
 ] as const;
 export type Metric = (typeof METRICS)[number];
 
-export type MetricKind = 'additive' | 'distinct' | 'histogram';
+// 'extent': the exact first/last event time (ISO string). Rollups keep only the hour or day, so
+// it is always read from raw events, in a query of its own (like distinct counts).
+export type MetricKind = 'additive' | 'distinct' | 'histogram' | 'extent';
 
 /** For each metric: what it is computed from. */
 export const METRIC_INPUTS: Record<Metric, { kind: MetricKind; measures: Measure[] }> = {
@@ -94,9 +107,12 @@ export const METRIC_INPUTS: Record<Metric, { kind: MetricKind; measures: Measure
   cost_per_request: { kind: 'additive', measures: ['cost_nano', 'requests'] },
   unique_users: { kind: 'distinct', measures: [] },
   unique_agents: { kind: 'distinct', measures: [] },
+  unique_runs: { kind: 'distinct', measures: [] },
   latency_p50: { kind: 'histogram', measures: [] },
   latency_p95: { kind: 'histogram', measures: [] },
   latency_p99: { kind: 'histogram', measures: [] },
+  first_seen: { kind: 'extent', measures: [] },
+  last_seen: { kind: 'extent', measures: [] },
 };
 
 export const GRANULARITIES = ['minute', 'hour', 'day', 'week', 'month'] as const;

@@ -1,5 +1,6 @@
 import {
   ACTOR_MEASURES,
+  ACTOR_SOURCES,
   METRIC_INPUTS,
   SOURCE_DIMS,
   type Dimension,
@@ -33,6 +34,8 @@ export interface Question {
   toMs: number;
   filters: DimensionFilter[];
   metadata: MetadataFilter[];
+  /** Metadata keys to group by (raw events only: the rollups keep no metadata). */
+  metadataGroup?: string[];
 }
 
 export interface Segment {
@@ -46,12 +49,25 @@ export interface Plan {
   additive: { segments: Segment[]; measures: Measure[]; histogram: boolean } | null;
   /** Distinct users/agents: not additive across segments, so one source for the whole window. */
   distinct: Segment | null;
+  /** first_seen / last_seen: exact times, so always raw, the whole window in one query. */
+  extent: Segment | null;
   /** Bucket starts when bucketed by time (for gap filling). */
   buckets: number[] | null;
 }
 
 /** Source granularity in ms (raw: any millisecond). */
-const STEP: Record<SourceName, number> = { daily: DAY_MS, actors_daily: DAY_MS, hourly: HOUR_MS, raw: 1 };
+const STEP: Record<SourceName, number> = {
+  scope_daily: DAY_MS,
+  daily: DAY_MS,
+  actors_daily: DAY_MS,
+  actor_days: DAY_MS,
+  scope_hourly: HOUR_MS,
+  hourly: HOUR_MS,
+  raw: 1,
+};
+
+/** Cheapest first: on each grid the narrowest table, coarse grids before fine ones, raw last. */
+const ADDITIVE_ORDER: SourceName[] = ['actor_days', 'actors_daily', 'scope_daily', 'daily', 'scope_hourly', 'hourly', 'raw'];
 
 export type ForcedSource = 'auto' | SourceName;
 
@@ -63,13 +79,15 @@ function actorDims(q: Question): Dimension[] {
   return [...new Set(all.filter((d) => d === 'user_id' || d === 'agent_id'))];
 }
 
+const usesMetadata = (q: Question) => q.metadata.length > 0 || (q.metadataGroup?.length ?? 0) > 0;
+
 function coversDims(source: SourceName, q: Question): boolean {
-  if (q.metadata.length && source !== 'raw') return false;
+  if (usesMetadata(q) && source !== 'raw') return false;
   const dims = SOURCE_DIMS[source];
   if (![...q.dimensions, ...q.filters.map((f) => f.dimension)].every((d) => dims.has(d))) return false;
-  if (source === 'actors_daily') {
-    // Each event sits in actors_daily once per actor it names, so only a question about exactly
-    // one actor kind, selected positively, reads the same there as in raw.
+  if (ACTOR_SOURCES.has(source)) {
+    // Each event sits in the actor tables once per actor it names, so only a question about
+    // exactly one actor kind, selected positively, reads the same there as in raw.
     const actors = actorDims(q);
     if (actors.length !== 1) return false;
     if (q.filters.some((f) => f.dimension === actors[0] && f.op === 'not_in')) return false;
@@ -107,18 +125,20 @@ export function plan(q: Question, forced: ForcedSource = 'auto'): Plan {
   const measures = new Set<Measure>();
   let histogram = false;
   let distinct = false;
+  let extent = false;
   for (const m of q.metrics) {
     const input = METRIC_INPUTS[m];
     input.measures.forEach((x) => measures.add(x));
     if (input.kind === 'histogram') histogram = true;
     if (input.kind === 'distinct') distinct = true;
+    if (input.kind === 'extent') extent = true;
   }
   // Gap filling and merging need at least the event count per group.
   measures.add('events');
 
-  const additiveSources: SourceName[] = (['actors_daily', 'daily', 'hourly', 'raw'] as const).filter((s) => {
+  const additiveSources = ADDITIVE_ORDER.filter((s) => {
     if (!coversDims(s, q)) return false;
-    return !(s === 'actors_daily' && (histogram || [...measures].some((m) => !ACTOR_MEASURES.has(m))));
+    return !(ACTOR_SOURCES.has(s) && (histogram || [...measures].some((m) => !ACTOR_MEASURES.has(m))));
   });
   if (forced !== 'auto' && !additiveSources.includes(forced)) {
     throw new PlanError(`source ${forced} cannot answer this question (dimensions, filters or metrics it does not keep)`);
@@ -129,21 +149,27 @@ export function plan(q: Question, forced: ForcedSource = 'auto'): Plan {
     segments = planSegments(q, buckets, forced === 'auto' ? additiveSources : [forced], q.fromMs, q.toMs);
   } catch (e) {
     if (!(e instanceof PlanError)) throw e;
-    throw new PlanError(`source ${forced} cannot answer this window and bucketing on its ${forced === 'hourly' ? 'hour' : 'day'} grid`);
+    throw new PlanError(`source ${forced} cannot answer this window and bucketing on its ${STEP[forced as SourceName] === HOUR_MS ? 'hour' : 'day'} grid`);
   }
 
   let distinctSegment: Segment | null = null;
   if (distinct) {
     const step = DAY_MS;
-    const actorsOk =
+    // The actor tables keep users and agents only: distinct runs are counted from raw.
+    const dayAligned =
+      !q.metrics.includes('unique_runs') &&
       actorDims(q).length === 0 &&
-      q.metadata.length === 0 &&
-      [...q.dimensions, ...q.filters.map((f) => f.dimension)].every((d) => SOURCE_DIMS.actors_daily.has(d)) &&
+      !usesMetadata(q) &&
       q.fromMs % step === 0 &&
       q.toMs % step === 0 &&
       bucketsAligned(buckets, q.fromMs, q.toMs, step);
-    const source: SourceName = forced === 'raw' ? 'raw' : actorsOk ? 'actors_daily' : 'raw';
+    const used = [...q.dimensions, ...q.filters.map((f) => f.dimension)];
+    // actor_days (one row per actor per day) when nothing narrows the actors; actors_daily when
+    // only its dimensions do; raw otherwise.
+    const auto: SourceName = !dayAligned ? 'raw' : used.length === 0 ? 'actor_days' : used.every((d) => SOURCE_DIMS.actors_daily.has(d)) ? 'actors_daily' : 'raw';
+    const source: SourceName = forced === 'raw' ? 'raw' : forced === 'actors_daily' && auto === 'actor_days' ? 'actors_daily' : auto;
     distinctSegment = { source, fromMs: q.fromMs, toMs: q.toMs };
   }
-  return { additive: { segments, measures: [...measures], histogram }, distinct: distinctSegment, buckets };
+  const extentSegment: Segment | null = extent ? { source: 'raw', fromMs: q.fromMs, toMs: q.toMs } : null;
+  return { additive: { segments, measures: [...measures], histogram }, distinct: distinctSegment, extent: extentSegment, buckets };
 }

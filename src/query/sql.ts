@@ -1,4 +1,4 @@
-import type { Dimension, Granularity, Measure, SourceName } from './catalog.js';
+import { ACTOR_SOURCES, type Dimension, type Granularity, type Measure, type SourceName } from './catalog.js';
 import type { Plan, Question, Segment } from './planner.js';
 
 /**
@@ -10,18 +10,25 @@ export interface Sql {
   params: Record<string, unknown>;
 }
 
-const TABLE: Record<SourceName, string> = {
+/** The ClickHouse table behind each planner source. */
+export const SOURCE_TABLE: Record<SourceName, string> = {
   raw: 'events',
   hourly: 'rollup_hourly',
   daily: 'rollup_daily',
+  scope_hourly: 'scope_hourly',
+  scope_daily: 'scope_daily',
   actors_daily: 'actors_daily',
+  actor_days: 'actor_days',
 };
 
 const TIME_COL: Record<SourceName, string> = {
   raw: 'ts',
   hourly: 'hour',
   daily: "toDateTime(day, 'UTC')",
+  scope_hourly: 'hour',
+  scope_daily: "toDateTime(day, 'UTC')",
   actors_daily: "toDateTime(day, 'UTC')",
+  actor_days: "toDateTime(day, 'UTC')",
 };
 
 function bucketExpr(source: SourceName, g: Granularity): string {
@@ -38,7 +45,7 @@ function bucketExpr(source: SourceName, g: Granularity): string {
 
 /** The column a dimension reads in a source (actors_daily keeps users and agents as actor_id). */
 function dimColumn(source: SourceName, d: Dimension): string {
-  if (source === 'actors_daily' && (d === 'user_id' || d === 'agent_id')) return 'actor_id';
+  if (ACTOR_SOURCES.has(source) && (d === 'user_id' || d === 'agent_id')) return 'actor_id';
   return d;
 }
 
@@ -64,7 +71,10 @@ const HIST_EXPR: Record<SourceName, string> = {
   raw: 'sumMapIf(map(latency_bucket, toUInt64(1)), latency_ms IS NOT NULL)',
   hourly: 'sumMap(latency_hist)',
   daily: 'sumMap(latency_hist)',
-  actors_daily: '', // never planned: actors_daily has no latency
+  scope_hourly: 'sumMap(latency_hist)',
+  scope_daily: 'sumMap(latency_hist)',
+  actors_daily: '', // never planned: the actor tables have no latency
+  actor_days: '',
 };
 
 class Params {
@@ -82,13 +92,13 @@ function whereClause(q: Question, seg: Segment, p: Params, tenantParam: string):
   const parts = [`tenant_id = ${tenantParam}`];
   if (s === 'raw') {
     parts.push(`ts >= fromUnixTimestamp64Milli(${p.add('Int64', seg.fromMs)})`, `ts < fromUnixTimestamp64Milli(${p.add('Int64', seg.toMs)})`);
-  } else if (s === 'hourly') {
+  } else if (s === 'hourly' || s === 'scope_hourly') {
     parts.push(`hour >= toDateTime(${p.add('UInt32', seg.fromMs / 1000)})`, `hour < toDateTime(${p.add('UInt32', seg.toMs / 1000)})`);
   } else {
     const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
     parts.push(`day >= ${p.add('Date', day(seg.fromMs))}`, `day < ${p.add('Date', day(seg.toMs))}`);
   }
-  if (s === 'actors_daily') {
+  if (ACTOR_SOURCES.has(s)) {
     // The planner sends actors_daily at most one actor kind; distinct counts read both kinds.
     const actor = [...q.dimensions, ...q.filters.map((f) => f.dimension)].find((d) => d === 'user_id' || d === 'agent_id');
     if (actor) parts.push(`actor_kind = ${p.add('String', actor === 'agent_id' ? 'agent' : 'user')}`);
@@ -109,13 +119,18 @@ function whereClause(q: Question, seg: Segment, p: Params, tenantParam: string):
   return parts.join(' AND ');
 }
 
-function keySelect(q: Question, source: SourceName): string[] {
+/** Column alias of the i-th metadata group key (the key itself is a parameter, never SQL). */
+export const metaAlias = (i: number) => `meta_${i}`;
+
+function keySelect(q: Question, source: SourceName, p: Params): string[] {
   const keys = q.dimensions.map((d) => `${dimColumn(source, d)} AS ${d}`);
   if (q.granularity) keys.unshift(`${bucketExpr(source, q.granularity)} AS bucket`);
+  // Only raw has metadata; the planner sends metadata groupings nowhere else.
+  (q.metadataGroup ?? []).forEach((k, i) => keys.push(`metadata[${p.add('String', k)}] AS ${metaAlias(i)}`));
   return keys;
 }
 
-const keyNames = (q: Question) => [...(q.granularity ? ['bucket'] : []), ...q.dimensions];
+const keyNames = (q: Question) => [...(q.granularity ? ['bucket'] : []), ...q.dimensions, ...(q.metadataGroup ?? []).map((_, i) => metaAlias(i))];
 
 /** One statement for all additive segments: each segment aggregates its table, the outer query sums. */
 export function additiveSql(q: Question, a: NonNullable<Plan['additive']>): Sql {
@@ -124,9 +139,9 @@ export function additiveSql(q: Question, a: NonNullable<Plan['additive']>): Sql 
   if (q.granularity) p.values.tz = q.tz;
   const names = keyNames(q);
   const inner = a.segments.map((seg) => {
-    const cols = [...keySelect(q, seg.source), ...a.measures.map((m) => `${measureExpr(seg.source, m)} AS ${m}`)];
+    const cols = [...keySelect(q, seg.source, p), ...a.measures.map((m) => `${measureExpr(seg.source, m)} AS ${m}`)];
     if (a.histogram) cols.push(`${HIST_EXPR[seg.source]} AS latency_hist`);
-    return `SELECT ${cols.join(', ')} FROM ${TABLE[seg.source]} WHERE ${whereClause(q, seg, p, tenant)}${names.length ? ` GROUP BY ${names.join(', ')}` : ''}`;
+    return `SELECT ${cols.join(', ')} FROM ${SOURCE_TABLE[seg.source]} WHERE ${whereClause(q, seg, p, tenant)}${names.length ? ` GROUP BY ${names.join(', ')}` : ''}`;
   });
   if (inner.length === 1) return { sql: inner[0]!, params: p.values };
   const outerCols = [...names, ...a.measures.map((m) => `${m === 'cost_nano' ? 'toInt64' : 'toUInt64'}(sum(${m})) AS ${m}`)];
@@ -143,11 +158,28 @@ export function distinctSql(q: Question, seg: Segment): Sql {
   if (q.granularity) p.values.tz = q.tz;
   const names = keyNames(q);
   const cols =
-    seg.source === 'actors_daily'
+    ACTOR_SOURCES.has(seg.source)
       ? ["uniqExactIf(actor_id, actor_kind = 'user') AS unique_users", "uniqExactIf(actor_id, actor_kind = 'agent') AS unique_agents"]
-      : ["uniqExactIf(user_id, user_id != '') AS unique_users", "uniqExactIf(agent_id, agent_id != '') AS unique_agents"];
+      : [
+          "uniqExactIf(user_id, user_id != '') AS unique_users",
+          "uniqExactIf(agent_id, agent_id != '') AS unique_agents",
+          ...(q.metrics.includes('unique_runs') ? ["uniqExactIf(run_id, run_id != '') AS unique_runs"] : []),
+        ];
   return {
-    sql: `SELECT ${[...keySelect(q, seg.source), ...cols].join(', ')} FROM ${TABLE[seg.source]} WHERE ${whereClause(q, seg, p, tenant)}${names.length ? ` GROUP BY ${names.join(', ')}` : ''}`,
+    sql: `SELECT ${[...keySelect(q, seg.source, p), ...cols].join(', ')} FROM ${SOURCE_TABLE[seg.source]} WHERE ${whereClause(q, seg, p, tenant)}${names.length ? ` GROUP BY ${names.join(', ')}` : ''}`,
+    params: p.values,
+  };
+}
+
+/** Exact first and last event time (epoch ms) per group, from raw events. */
+export function extentSql(q: Question, seg: Segment): Sql {
+  const p = new Params();
+  const tenant = p.add('String', q.tenantId);
+  if (q.granularity) p.values.tz = q.tz;
+  const names = keyNames(q);
+  const cols = ['toString(min(toUnixTimestamp64Milli(ts))) AS first_ts', 'toString(max(toUnixTimestamp64Milli(ts))) AS last_ts'];
+  return {
+    sql: `SELECT ${[...keySelect(q, seg.source, p), ...cols].join(', ')} FROM ${SOURCE_TABLE[seg.source]} WHERE ${whereClause(q, seg, p, tenant)}${names.length ? ` GROUP BY ${names.join(', ')}` : ''}`,
     params: p.values,
   };
 }

@@ -103,7 +103,7 @@ describe('planner: the same answer from every eligible source', () => {
       };
     });
 
-  it('auto, hourly, daily and actors_daily answers equal the raw answer exactly', async () => {
+  it('auto and every forced rollup (hourly, daily, scope_*, actors_daily, actor_days) equal the raw answer exactly', async () => {
     let compared = 0;
     const used = new Set<string>();
     await fc.assert(
@@ -112,7 +112,7 @@ describe('planner: the same answer from every eligible source', () => {
         const auto = await answer(engine.services.ch, { ...q, tenantId });
         auto.sources.forEach((s) => used.add(s));
         expect(auto.rows).toEqual(raw.rows);
-        for (const source of ['hourly', 'daily', 'actors_daily'] as const) {
+        for (const source of ['hourly', 'daily', 'scope_hourly', 'scope_daily', 'actors_daily', 'actor_days'] as const) {
           let forced;
           try {
             forced = await answer(engine.services.ch, { ...q, tenantId }, { source });
@@ -134,7 +134,7 @@ describe('planner: the same answer from every eligible source', () => {
     );
     // The property must actually have exercised the rollups, not only raw.
     expect(compared).toBeGreaterThan(30);
-    expect([...used]).toEqual(expect.arrayContaining(['raw', 'hourly', 'daily']));
+    expect([...used]).toEqual(expect.arrayContaining(['raw', 'hourly', 'daily', 'scope_hourly', 'scope_daily']));
   }, 240_000);
 
   it('counts events per local day exactly as a TypeScript model does, across the DST change', async () => {
@@ -153,7 +153,7 @@ describe('planner: the same answer from every eligible source', () => {
     const a = await answer(engine.services.ch, q);
     expect(a.rows.map((r) => [r.bucket, r.values.events])).toEqual([...model.entries()].sort((x, y) => x[0] - y[0]));
     // 25 Oct in Berlin is 25 hours long; the hourly rollup answers it, the UTC-day rollup cannot.
-    expect(a.sources).toEqual(['hourly']);
+    expect(a.sources).toEqual(['scope_hourly']);
     expect(plan({ ...q, tz: 'Asia/Kolkata', fromMs: from + 1_800_000, toMs: to + 1_800_000 }).additive!.segments.map((s) => s.source)).toEqual(['raw']);
   });
 });

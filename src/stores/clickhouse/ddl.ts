@@ -1,8 +1,9 @@
 /**
  * Renders the numbered ClickHouse DDL files for one node or for a cluster.
  *
- * Files use four placeholders so one text serves both: `{{table:NAME}}` (NAME, or NAME_local on
- * a cluster), `{{on_cluster}}`, `{{engine:XMergeTree}}` (Replicated on a cluster, with the
+ * Files use placeholders so one text serves both: `{{table:NAME}}` (NAME, or NAME_local on
+ * a cluster), `{{dist:NAME}}` (always NAME: the Distributed table on a cluster, for statements
+ * that must see every shard, like a backfill), `{{on_cluster}}`, `{{engine:XMergeTree}}` (Replicated on a cluster, with the
  * statement's table as the ZooKeeper path) and settings such as `{{retention_days}}`.
  * A `-- @distributed NAME SHARDING_EXPR` line before a CREATE TABLE adds, on a cluster, the
  * Distributed table NAME over NAME_local, which is what queries and inserts use.
@@ -21,6 +22,7 @@ export function renderStatement(stmt: string, ctx: DdlContext): string[] {
   const localName = (t: string) => (clustered ? `${t}_local` : t);
   const out = stmt
     .replace(/\{\{table:([A-Za-z_][A-Za-z0-9_]*)\}\}/g, (_, t: string) => localName(t))
+    .replace(/\{\{dist:([A-Za-z_][A-Za-z0-9_]*)\}\}/g, (_, t: string) => t)
     .replace(/\{\{on_cluster\}\}/g, clustered ? `ON CLUSTER ${quoteIdent(ctx.cluster!)}` : '')
     .replace(/\{\{engine:([A-Za-z]*MergeTree)\}\}/g, (_, engine: string) => {
       if (!clustered) return engine;
