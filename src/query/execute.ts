@@ -2,7 +2,7 @@ import { nanoToUsd } from '../ingest/money.js';
 import type { ClickHouseStore } from '../stores/clickhouse/store.js';
 import { MEASURES, latencyBucketValue, type Dimension, type Measure, type Metric, type SourceName } from './catalog.js';
 import { plan, type ForcedSource, type Plan, type Question } from './planner.js';
-import { additiveSql, distinctSql } from './sql.js';
+import { additiveSql, distinctSql, extentSql, metaAlias } from './sql.js';
 
 export type MetricValue = number | string | null;
 
@@ -10,6 +10,8 @@ export interface AnswerRow {
   /** Bucket start (epoch ms) when bucketed by time. */
   bucket?: number;
   dims: Partial<Record<Dimension, string | boolean>>;
+  /** Values of the question's metadataGroup keys ('' where an event lacks the key). */
+  meta?: Record<string, string>;
   values: Partial<Record<Metric, MetricValue>>;
   /** True for the top-N remainder row. */
   other?: boolean;
@@ -30,6 +32,8 @@ export interface AnswerOptions {
   other?: boolean;
   /** Refuse answers with more groups than this (before limit). */
   maxGroups?: number;
+  /** false: only the buckets that have events (e.g. when summing buckets, where zeros add nothing). */
+  fillGaps?: boolean;
 }
 
 export class TooManyGroupsError extends Error {}
@@ -37,30 +41,45 @@ export class TooManyGroupsError extends Error {}
 interface Group {
   bucket?: number;
   dims: Partial<Record<Dimension, string | boolean>>;
+  /** Metadata group values, in the order of q.metadataGroup. */
+  meta: string[];
   m: Record<Measure, bigint>;
   hist: Map<number, bigint>;
   uniqueUsers: bigint;
   uniqueAgents: bigint;
+  uniqueRuns: bigint;
+  /** Exact first/last event time (epoch ms); null when the group has no events. */
+  firstTs: bigint | null;
+  lastTs: bigint | null;
 }
 
 const zeroMeasures = (): Record<Measure, bigint> => Object.fromEntries(MEASURES.map((m) => [m, 0n])) as Record<Measure, bigint>;
 
-function emptyGroup(bucket: number | undefined, dims: Group['dims']): Group {
-  return { bucket, dims, m: zeroMeasures(), hist: new Map(), uniqueUsers: 0n, uniqueAgents: 0n };
+function emptyGroup(bucket: number | undefined, dims: Group['dims'], meta: string[] = []): Group {
+  return { bucket, dims, meta, m: zeroMeasures(), hist: new Map(), uniqueUsers: 0n, uniqueAgents: 0n, uniqueRuns: 0n, firstTs: null, lastTs: null };
 }
+
+// The remainder's distinct counts are re-asked by filtering the one dimension; a metadata
+// grouping cannot be filtered that way, so its remainder has none.
+const metaGrouped = (q: Question) => (q.metadataGroup?.length ?? 0) > 0;
+
+const minTs = (a: bigint | null, b: bigint | null) => (a === null ? b : b === null ? a : a < b ? a : b);
+const maxTs = (a: bigint | null, b: bigint | null) => (a === null ? b : b === null ? a : a > b ? a : b);
 
 /** Answers a question from the plan's sources; the same numbers whichever sources answered. */
 export async function answer(ch: ClickHouseStore, q: Question, opts: AnswerOptions = {}): Promise<Answer> {
   const p = plan(q, opts.source ?? 'auto');
   const groups = new Map<string, Group>();
-  const keyOf = (row: Record<string, unknown>) => JSON.stringify([row.bucket ?? null, ...q.dimensions.map((d) => row[d])]);
+  const metaKeys = q.metadataGroup ?? [];
+  const metaOf = (row: Record<string, unknown>) => metaKeys.map((_, i) => String(row[metaAlias(i)] ?? ''));
+  const keyOf = (row: Record<string, unknown>) => JSON.stringify([row.bucket ?? null, ...q.dimensions.map((d) => row[d]), ...metaOf(row)]);
   const groupFor = (row: Record<string, unknown>) => {
     const k = keyOf(row);
     let g = groups.get(k);
     if (!g) {
       const dims: Group['dims'] = {};
       for (const d of q.dimensions) dims[d] = row[d] as string | boolean;
-      g = emptyGroup(row.bucket === undefined ? undefined : Number(row.bucket) * 1000, dims);
+      g = emptyGroup(row.bucket === undefined ? undefined : Number(row.bucket) * 1000, dims, metaOf(row));
       groups.set(k, g);
     }
     return g;
@@ -84,6 +103,15 @@ export async function answer(ch: ClickHouseStore, q: Question, opts: AnswerOptio
       const g = groupFor(row);
       g.uniqueUsers = BigInt(row.unique_users as string);
       g.uniqueAgents = BigInt(row.unique_agents as string);
+      if (row.unique_runs !== undefined) g.uniqueRuns = BigInt(row.unique_runs as string);
+    }
+  }
+  if (p.extent) {
+    const { sql, params } = extentSql(q, p.extent);
+    for (const row of await ch.query<Record<string, unknown>>(sql, params)) {
+      const g = groupFor(row);
+      g.firstTs = BigInt(row.first_ts as string);
+      g.lastTs = BigInt(row.last_ts as string);
     }
   }
   if (opts.maxGroups !== undefined && groups.size > opts.maxGroups) {
@@ -91,7 +119,7 @@ export async function answer(ch: ClickHouseStore, q: Question, opts: AnswerOptio
   }
 
   let list = [...groups.values()];
-  if (p.buckets) list = fillGaps(list, p.buckets, q.dimensions);
+  if (p.buckets && opts.fillGaps !== false) list = fillGaps(list, p.buckets, q.dimensions, metaKeys);
 
   const order = opts.orderBy ?? (q.granularity ? { field: 'time' as const, direction: 'asc' as const } : { field: q.metrics[0]!, direction: 'desc' as const });
   list.sort(comparator(order, q));
@@ -101,22 +129,26 @@ export async function answer(ch: ClickHouseStore, q: Question, opts: AnswerOptio
     list = list.slice(0, opts.limit);
     if (opts.other) otherGroup = await otherRow(ch, q, rest, opts);
   }
-  const rows = list.map((g) => toRow(g, q.metrics));
-  if (otherGroup) rows.push({ ...toRow(otherGroup, q.metrics), other: true });
-  const sources = [...new Set([...(p.additive?.segments.map((s) => s.source) ?? []), ...(p.distinct ? [p.distinct.source] : [])])];
+  const rows = list.map((g) => toRow(g, q.metrics, metaKeys));
+  if (otherGroup) rows.push({ ...toRow(otherGroup, q.metrics, []), other: true });
+  const sources = [
+    ...new Set([...(p.additive?.segments.map((s) => s.source) ?? []), ...(p.distinct ? [p.distinct.source] : []), ...(p.extent ? [p.extent.source] : [])]),
+  ];
   return { rows, sources, plan: p };
 }
 
 /** Every bucket for every dimension combination seen: a bucket without events reads 0. */
-function fillGaps(list: Group[], buckets: number[], dims: Dimension[]): Group[] {
-  const combos = new Map<string, Group['dims']>();
-  for (const g of list) combos.set(JSON.stringify(dims.map((d) => g.dims[d])), g.dims);
-  if (combos.size === 0 && dims.length === 0) combos.set('[]', {});
-  const have = new Set(list.map((g) => JSON.stringify([g.bucket, ...dims.map((d) => g.dims[d])])));
+function fillGaps(list: Group[], buckets: number[], dims: Dimension[], metaKeys: string[]): Group[] {
+  // A combination is the dimension values plus the metadata group values.
+  const comboKey = (g: Group) => JSON.stringify([...dims.map((d) => g.dims[d]), ...g.meta]);
+  const combos = new Map<string, Group>();
+  for (const g of list) combos.set(comboKey(g), g);
+  if (combos.size === 0 && dims.length === 0 && metaKeys.length === 0) combos.set('[]', emptyGroup(undefined, {}));
+  const have = new Set(list.map((g) => JSON.stringify([g.bucket, comboKey(g)])));
   const out = [...list];
-  for (const dimsValue of combos.values()) {
+  for (const [key, g] of combos) {
     for (const b of buckets) {
-      if (!have.has(JSON.stringify([b, ...dims.map((d) => dimsValue[d])]))) out.push(emptyGroup(b, dimsValue));
+      if (!have.has(JSON.stringify([b, key]))) out.push(emptyGroup(b, g.dims, g.meta));
     }
   }
   return out;
@@ -128,22 +160,27 @@ async function otherRow(ch: ClickHouseStore, q: Question, rest: Group[], opts: A
   for (const r of rest) {
     for (const m of MEASURES) g.m[m] += r.m[m];
     for (const [b, n] of r.hist) g.hist.set(b, (g.hist.get(b) ?? 0n) + n);
+    g.firstTs = minTs(g.firstTs, r.firstTs);
+    g.lastTs = maxTs(g.lastTs, r.lastTs);
   }
-  const wantsDistinct = q.metrics.some((m) => m === 'unique_users' || m === 'unique_agents');
+  const distinctMetrics = q.metrics.filter((m) => m === 'unique_users' || m === 'unique_agents' || m === 'unique_runs');
+  const wantsDistinct = distinctMetrics.length > 0;
   const dim = q.dimensions[0];
-  if (wantsDistinct && q.dimensions.length === 1 && dim && dim !== 'success' && !q.granularity) {
+  if (wantsDistinct && q.dimensions.length === 1 && !metaGrouped(q) && dim && dim !== 'success' && !q.granularity) {
     const values = rest.map((r) => String(r.dims[dim]));
     const sub = await answer(
       ch,
-      { ...q, dimensions: [], metrics: ['unique_users', 'unique_agents'], filters: [...q.filters, { dimension: dim, op: 'in', values }] },
+      { ...q, dimensions: [], metrics: distinctMetrics, filters: [...q.filters, { dimension: dim, op: 'in', values }] },
       { source: opts.source },
     );
     const v = sub.rows[0]?.values;
     g.uniqueUsers = BigInt((v?.unique_users as number | undefined) ?? 0);
     g.uniqueAgents = BigInt((v?.unique_agents as number | undefined) ?? 0);
+    g.uniqueRuns = BigInt((v?.unique_runs as number | undefined) ?? 0);
   } else if (wantsDistinct) {
     g.uniqueUsers = -1n; // not defined for this remainder
     g.uniqueAgents = -1n;
+    g.uniqueRuns = -1n;
   }
   return g;
 }
@@ -181,21 +218,28 @@ function metricValue(g: Group, metric: Metric): MetricValue {
       return g.uniqueUsers < 0n ? null : Number(g.uniqueUsers);
     case 'unique_agents':
       return g.uniqueAgents < 0n ? null : Number(g.uniqueAgents);
+    case 'unique_runs':
+      return g.uniqueRuns < 0n ? null : Number(g.uniqueRuns);
     case 'latency_p50':
       return percentile(g.hist, 0.5);
     case 'latency_p95':
       return percentile(g.hist, 0.95);
     case 'latency_p99':
       return percentile(g.hist, 0.99);
+    case 'first_seen':
+      return g.firstTs === null ? null : new Date(Number(g.firstTs)).toISOString();
+    case 'last_seen':
+      return g.lastTs === null ? null : new Date(Number(g.lastTs)).toISOString();
     default:
       return Number(m[metric]);
   }
 }
 
-function toRow(g: Group, metrics: Metric[]): AnswerRow {
+function toRow(g: Group, metrics: Metric[], metaKeys: string[]): AnswerRow {
   const values: AnswerRow['values'] = {};
   for (const metric of metrics) values[metric] = metricValue(g, metric);
-  return { ...(g.bucket === undefined ? {} : { bucket: g.bucket }), dims: g.dims, values };
+  const meta = metaKeys.length ? { meta: Object.fromEntries(metaKeys.map((k, i) => [k, g.meta[i] ?? ''])) } : {};
+  return { ...(g.bucket === undefined ? {} : { bucket: g.bucket }), dims: g.dims, ...meta, values };
 }
 
 function comparator(order: NonNullable<AnswerOptions['orderBy']>, q: Question) {
@@ -203,11 +247,16 @@ function comparator(order: NonNullable<AnswerOptions['orderBy']>, q: Question) {
   const value = (g: Group): number | string => {
     if (order.field === 'time') return g.bucket ?? 0;
     if ((q.dimensions as string[]).includes(order.field)) return String(g.dims[order.field as Dimension]);
+    // Times compare as instants, not as strings.
+    if (order.field === 'first_seen' || order.field === 'last_seen') {
+      const t = order.field === 'first_seen' ? g.firstTs : g.lastTs;
+      return t === null ? Number.NEGATIVE_INFINITY : Number(t);
+    }
     const v = metricValue(g, order.field as Metric);
     if (v === null) return Number.NEGATIVE_INFINITY;
     return typeof v === 'string' ? Number(v) : v;
   };
-  const tieKey = (g: Group) => JSON.stringify([g.bucket ?? 0, ...q.dimensions.map((d) => g.dims[d])]);
+  const tieKey = (g: Group) => JSON.stringify([g.bucket ?? 0, ...q.dimensions.map((d) => g.dims[d]), ...g.meta]);
   return (a: Group, b: Group) => {
     const va = value(a);
     const vb = value(b);
