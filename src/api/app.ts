@@ -6,11 +6,21 @@ import type { Services } from '../services.js';
 import type { AppEnv } from './env.js';
 import { ApiError, errorBody, sendError, validationError } from './errors.js';
 import { registerQuery } from './analytics/query/route.js';
+import { registerQueryExport } from './analytics/query/export-route.js';
+import { registerExportEvents } from './export/events/route.js';
+import { registerAgentAnalytics } from './analytics/agents/index.js';
+import { registerUsageMonitoring } from './usage/index.js';
+import { registerStatistics } from './analytics/statistics/routes.js';
+import { registerCosts } from './analytics/costs/route.js';
+import { registerAnalyticsStatus } from './analytics/status/route.js';
 import { registerListEvents } from './events/list-route.js';
 import { registerIngestEvents } from './events/route.js';
 import { registerKeys } from './keys/route.js';
 import { registerOps } from './ops/route.js';
 import { registerUsageEvents } from './usage-events/route.js';
+import { registerReports } from './reports/register.js';
+import { registerCsvExport } from './export/csv/route.js';
+import { registerDocs } from './docs/route.js';
 
 // Errors raised by Hono's own layers (validators, media-type gate) get the codes the handlers
 // use for the same refusal, so a client sees one code per cause whichever layer said no.
@@ -47,8 +57,18 @@ export function createApp(services: Services) {
   registerIngestEvents(app);
   registerListEvents(app);
   registerQuery(app);
+  registerQueryExport(app);
+  registerExportEvents(app);
+  registerAgentAnalytics(app);
+  registerUsageMonitoring(app);
+  registerStatistics(app);
+  registerCosts(app);
+  registerAnalyticsStatus(app);
   registerUsageEvents(app);
   registerKeys(app);
+  registerReports(app);
+  registerCsvExport(app);
+  registerDocs(app);
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',

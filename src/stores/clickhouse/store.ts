@@ -1,10 +1,27 @@
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import { Readable } from 'node:stream';
 import type { Config } from '../../config.js';
 import { Mutex } from '../../util/mutex.js';
+import { EmbeddedExports } from './embedded-export.js';
+import { jsonArrayFromRows } from './json-array.js';
 
 export type QueryParams = Record<string, unknown>;
+
+/** Formats a result streams in. JSONArray is JSONEachRow's rows as one JSON array. */
+export type ExportFormat = 'CSVWithNames' | 'JSONEachRow' | 'JSONArray' | 'Parquet';
+
+/**
+ * Rows computed by the application for the engine to encode (e.g. as Parquet): the streamed
+ * SQL reads them as the temporary table `export_input`.
+ */
+export interface ExportInput {
+  /** Column list, e.g. `time DateTime64(3, 'UTC'), cost Nullable(Decimal(38, 9))`. */
+  structure: string;
+  /** The rows as JSONEachRow. */
+  rows: Buffer;
+}
 
 /**
  * ClickHouse behind one interface for both modes: embedded chDB (in-process, via
@@ -20,6 +37,12 @@ export interface ClickHouseStore {
   command(sql: string, params?: QueryParams): Promise<void>;
   /** Insert NDJSON (JSONEachRow) bytes as they are: the engine parses them. */
   insertJsonEachRow(table: string, body: Buffer): Promise<void>;
+  /**
+   * A SELECT's result as a byte stream in `format`, read from the engine as the consumer reads
+   * (memory stays flat whatever the row count). Errors before the first bytes reject; aborting
+   * `signal` (or destroying the stream) cancels the query. Values bind as `{name:Type}`.
+   */
+  stream(sql: string, params: QueryParams, format: ExportFormat, signal: AbortSignal, input?: ExportInput): Promise<Readable>;
   ping(): Promise<boolean>;
   close(): Promise<void>;
   /** Counts statements sent to the engine, so tests can prove a cache answered instead. */
@@ -32,7 +55,8 @@ export async function createClickHouseStore(config: Config['clickhouse']): Promi
   if (config.mode === 'server') return new ServerStore(config);
   // Loaded only in embedded mode: server mode must not need libchdb (another platform, a slim image).
   const { createChdbConnection } = await import('chdb/connection');
-  return new EmbeddedStore(createChdbConnection, config.path);
+  const { Session } = await import('chdb');
+  return new EmbeddedStore(createChdbConnection, Session, config.path);
 }
 
 type ChdbConnectionFactory = typeof import('chdb/connection').createChdbConnection;
@@ -61,6 +85,7 @@ abstract class BaseStore implements ClickHouseStore {
   }
 
   abstract insertJsonEachRow(table: string, body: Buffer): Promise<void>;
+  abstract stream(sql: string, params: QueryParams, format: ExportFormat, signal: AbortSignal, input?: ExportInput): Promise<Readable>;
 
   async ping(): Promise<boolean> {
     try {
@@ -80,12 +105,14 @@ class EmbeddedStore extends BaseStore {
   readonly mode = 'embedded' as const;
   readonly #lock = new Mutex();
   readonly #connection: ReturnType<ChdbConnectionFactory>;
+  readonly #exports: EmbeddedExports;
 
-  constructor(createChdbConnection: ChdbConnectionFactory, dir: string) {
+  constructor(createChdbConnection: ChdbConnectionFactory, Session: typeof import('chdb').Session, dir: string) {
     fs.mkdirSync(dir, { recursive: true });
     const connection = createChdbConnection({ path: dir });
     super(createClient({ connection } as Parameters<typeof createClient>[0]));
     this.#connection = connection;
+    this.#exports = new EmbeddedExports(Session, dir);
   }
 
   // Session defaults, set once: chDB keeps SET for the connection's life (ENGINE-NOTES trap 3),
@@ -105,6 +132,17 @@ class EmbeddedStore extends BaseStore {
     await this.serial(() =>
       this.#connection.chdb.rawInsert({ table, format: 'JSONEachRow', values: body }),
     );
+  }
+
+  // Not through `serial`: every export has a chDB session of its own (see EmbeddedExports).
+  stream(sql: string, params: QueryParams, format: ExportFormat, signal: AbortSignal, input?: ExportInput): Promise<Readable> {
+    this.stats.queries++;
+    return this.#exports.stream(sql, params, format, signal, input);
+  }
+
+  override async close(): Promise<void> {
+    this.#exports.close();
+    await super.close();
   }
 }
 
@@ -138,5 +176,25 @@ class ServerStore extends BaseStore {
       query: `INSERT INTO ${table}${settings} FORMAT JSONEachRow`,
       values: Readable.from([body]),
     });
+  }
+
+  // Over HTTP the server streams one output of the whole query (one CSV header, one Parquet
+  // file); the abort signal ends the request and the server cancels the read-only query.
+  async stream(sql: string, params: QueryParams, format: ExportFormat, signal: AbortSignal, input?: ExportInput): Promise<Readable> {
+    this.stats.queries++;
+    // The input rows live in a temporary table of an HTTP session used by this export only.
+    const session_id = input ? randomUUID() : undefined;
+    if (input) {
+      await this.client.command({ query: `CREATE TEMPORARY TABLE export_input (${input.structure}) ENGINE = Memory`, session_id, abort_signal: signal });
+      await this.client.exec({ query: 'INSERT INTO export_input FORMAT JSONEachRow', values: Readable.from([input.rows]), session_id, abort_signal: signal });
+    }
+    const { stream } = await this.client.exec({
+      query: `${sql}\nFORMAT ${format === 'JSONArray' ? 'JSONEachRow' : format}`,
+      query_params: params,
+      session_id,
+      abort_signal: signal,
+      clickhouse_settings: { wait_end_of_query: 0, cancel_http_readonly_queries_on_client_close: 1 },
+    });
+    return format === 'JSONArray' ? Readable.from(jsonArrayFromRows(stream), { objectMode: false }) : stream;
   }
 }

@@ -6,6 +6,7 @@ import { bucketStarts, isTimeZone } from '../../../query/time-buckets.js';
 import { requireScope } from '../../auth.js';
 import { ApiError, errorResponses } from '../../errors.js';
 import type { AppEnv } from '../../env.js';
+import type { Services } from '../../../services.js';
 import { analyticsEnabled, analyticsPlan } from '../gate.js';
 
 const MAX_BUCKETS = 10_000;
@@ -61,7 +62,7 @@ export const queryRoute = createRoute({
   responses: { 200: { description: 'Rows', content: { 'application/json': { schema: queryResponse } } }, ...errorResponses },
 });
 
-type QueryRequest = z.infer<typeof queryRequest>;
+export type QueryRequest = z.infer<typeof queryRequest>;
 
 /** Request → planner question, refusing unknown names with the list of valid ones. */
 export function toQuestion(tenantId: string, r: QueryRequest): Question {
@@ -117,35 +118,42 @@ export function toQuestion(tenantId: string, r: QueryRequest): Question {
   };
 }
 
+export type QueryRow = { time?: string; other?: boolean } & Record<string, string | number | boolean | null>;
+
+/** The answer as this route's rows (POST …/query/export streams the same rows). */
+export async function answerRows(services: Services, q: Question, r: QueryRequest, endpoint: string): Promise<{ rows: QueryRow[]; sources: string[] }> {
+  const started = performance.now();
+  let result;
+  try {
+    result = await answer(services.ch, q, {
+      source: r.source,
+      orderBy: r.order_by ? { field: r.order_by.field as Metric, direction: r.order_by.direction } : undefined,
+      limit: r.limit,
+      other: r.other,
+      maxGroups: MAX_GROUPS,
+    });
+  } catch (e) {
+    if (e instanceof PlanError) throw new ApiError(400, 'SOURCE_NOT_ELIGIBLE', e.message, { field: 'source' });
+    if (e instanceof TooManyGroupsError) throw new ApiError(400, 'TOO_MANY_GROUPS', e.message);
+    throw e;
+  }
+  services.metrics.queryDuration.observe({ endpoint, source: result.sources.join('+') }, (performance.now() - started) / 1000);
+  const rows = result.rows.map((row) => ({
+    ...(row.bucket === undefined ? {} : { time: new Date(row.bucket).toISOString() }),
+    ...row.dims,
+    ...row.values,
+    ...(row.other ? { other: true } : {}),
+  }));
+  return { rows, sources: result.sources };
+}
+
 export function registerQuery(app: OpenAPIHono<AppEnv>) {
   app.openapi(queryRoute, async (c) => {
     const r = c.req.valid('json');
     const q = toQuestion(c.get('principal').tenant.id, r);
-    const { ch, metrics } = c.get('services');
-    const started = performance.now();
-    let result;
-    try {
-      result = await answer(ch, q, {
-        source: r.source,
-        orderBy: r.order_by ? { field: r.order_by.field as Metric, direction: r.order_by.direction } : undefined,
-        limit: r.limit,
-        other: r.other,
-        maxGroups: MAX_GROUPS,
-      });
-    } catch (e) {
-      if (e instanceof PlanError) throw new ApiError(400, 'SOURCE_NOT_ELIGIBLE', e.message, { field: 'source' });
-      if (e instanceof TooManyGroupsError) throw new ApiError(400, 'TOO_MANY_GROUPS', e.message);
-      throw e;
-    }
-    metrics.queryDuration.observe({ endpoint: 'query', source: result.sources.join('+') }, (performance.now() - started) / 1000);
-    const rows = result.rows.map((row) => ({
-      ...(row.bucket === undefined ? {} : { time: new Date(row.bucket).toISOString() }),
-      ...row.dims,
-      ...row.values,
-      ...(row.other ? { other: true } : {}),
-    }));
+    const { rows, sources } = await answerRows(c.get('services'), q, r, 'query');
     return c.json(
-      { window: { from: new Date(q.fromMs).toISOString(), to: new Date(q.toMs).toISOString(), granularity: q.granularity ?? null, tz: q.tz }, rows, sources: result.sources },
+      { window: { from: new Date(q.fromMs).toISOString(), to: new Date(q.toMs).toISOString(), granularity: q.granularity ?? null, tz: q.tz }, rows, sources },
       200,
     );
   });
