@@ -38,6 +38,14 @@ export interface Question {
   metadataGroup?: string[];
 }
 
+/** A question over a window with the plain defaults: no dimensions, filters or metadata, UTC. */
+export function windowQuestion(
+  window: { tenantId: string; fromMs: number; toMs: number; tz?: string },
+  q: Partial<Question> & Pick<Question, 'metrics'>,
+): Question {
+  return { dimensions: [], filters: [], metadata: [], ...window, tz: window.tz ?? 'UTC', ...q };
+}
+
 export interface Segment {
   source: SourceName;
   fromMs: number;

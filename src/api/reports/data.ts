@@ -1,6 +1,6 @@
 import type { Metric } from '../../query/catalog.js';
 import { answer, type Answer } from '../../query/execute.js';
-import type { Question } from '../../query/planner.js';
+import { windowQuestion, type Question } from '../../query/planner.js';
 import type { ClickHouseStore } from '../../stores/clickhouse/store.js';
 import type { ReportWindow } from './window.js';
 
@@ -9,17 +9,8 @@ import type { ReportWindow } from './window.js';
  * answers (cheapest covering table), so a report and /analytics/query agree to the digit.
  * Days are UTC days: a report is the same whoever reads it.
  */
-const question = (tenantId: string, w: ReportWindow, metrics: Metric[], extra: Partial<Question> = {}): Question => ({
-  tenantId,
-  metrics,
-  dimensions: [],
-  tz: 'UTC',
-  fromMs: w.fromMs,
-  toMs: w.toMs,
-  filters: [],
-  metadata: [],
-  ...extra,
-});
+const question = (tenantId: string, w: ReportWindow, metrics: Metric[], extra: Partial<Question> = {}): Question =>
+  windowQuestion({ tenantId, fromMs: w.fromMs, toMs: w.toMs }, { metrics, ...extra });
 
 /** Per event type: the service types of the costs report, and the totals of the overview. */
 export const byEventType = (ch: ClickHouseStore, tenantId: string, w: ReportWindow): Promise<Answer> =>

@@ -3,7 +3,7 @@ import type { DimensionFilter } from '../../query/planner.js';
 import { errorResponses } from '../errors.js';
 import type { AppEnv } from '../env.js';
 import { timedPlanner } from '../timed-planner.js';
-import { dict, envelope, usageMiddleware, usageQuery, usageWindow, windowQuestion, windowSchema } from './window.js';
+import { dict, envelope, usageMiddleware, usageQuery, usageWindow, usageQuestion, windowSchema } from './window.js';
 
 const PREFIX = 'dashboard_';
 const KEY = 'dashboard_id';
@@ -41,14 +41,14 @@ export function registerUsageDashboards(app: OpenAPIHono<AppEnv>) {
     const planner = timedPlanner(c, 'usage-dashboards');
     // Which dashboard_* types exist (from the rollups), so the metadata scan of raw events reads
     // those types only.
-    const types = await planner.ask(windowQuestion(c, w, { metrics: ['events'], dimensions: ['event_type'] }));
+    const types = await planner.ask(usageQuestion(c, w, { metrics: ['events'], dimensions: ['event_type'] }));
     const dashTypes = types.rows.map((r) => r.dims.event_type as string).filter((t) => t.startsWith(PREFIX));
     const dashboards = dict<z.infer<typeof dashboardCounts>>();
     if (dashTypes.length) {
       const filters: DimensionFilter[] = [{ dimension: 'event_type', op: 'in', values: dashTypes }];
       const [perType, users] = await Promise.all([
-        planner.ask(windowQuestion(c, w, { metrics: ['events'], dimensions: ['event_type'], metadataGroup: [KEY], filters })),
-        planner.ask(windowQuestion(c, w, { metrics: ['unique_users'], metadataGroup: [KEY], filters })),
+        planner.ask(usageQuestion(c, w, { metrics: ['events'], dimensions: ['event_type'], metadataGroup: [KEY], filters })),
+        planner.ask(usageQuestion(c, w, { metrics: ['unique_users'], metadataGroup: [KEY], filters })),
       ]);
       for (const r of perType.rows) {
         const id = r.meta![KEY]!;

@@ -2,7 +2,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { errorResponses } from '../errors.js';
 import type { AppEnv } from '../env.js';
 import { timedPlanner } from '../timed-planner.js';
-import { dict, envelope, usageMiddleware, usageQuery, usageWindow, windowQuestion, windowSchema } from './window.js';
+import { dict, envelope, usageMiddleware, usageQuery, usageWindow, usageQuestion, windowSchema } from './window.js';
 
 const tokenTotals = z.object({ input_tokens: z.number().int(), output_tokens: z.number().int(), total_tokens: z.number().int() });
 
@@ -31,7 +31,7 @@ export function registerUsageLlmTokens(app: OpenAPIHono<AppEnv>) {
   app.openapi(usageLlmTokensRoute, async (c) => {
     const w = usageWindow(c, c.req.valid('query').days);
     const planner = timedPlanner(c, 'usage-llm-tokens');
-    const a = await planner.ask(windowQuestion(c, w, { metrics: ['input_tokens', 'output_tokens', 'total_tokens'], dimensions: ['user_id'] }));
+    const a = await planner.ask(usageQuestion(c, w, { metrics: ['input_tokens', 'output_tokens', 'total_tokens'], dimensions: ['user_id'] }));
     planner.done();
     const llm_tokens = dict<z.infer<typeof tokenTotals>>();
     for (const r of a.rows) {

@@ -2,7 +2,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { errorResponses } from '../errors.js';
 import type { AppEnv } from '../env.js';
 import { timedPlanner } from '../timed-planner.js';
-import { dict, envelope, usageMiddleware, usageQuery, usageWindow, windowQuestion, windowSchema } from './window.js';
+import { dict, envelope, usageMiddleware, usageQuery, usageWindow, usageQuestion, windowSchema } from './window.js';
 
 const GENERATION = 'sql_generation';
 const EXECUTION = 'sql_execution';
@@ -35,7 +35,7 @@ export function registerUsageQueries(app: OpenAPIHono<AppEnv>) {
     const w = usageWindow(c, c.req.valid('query').days);
     const planner = timedPlanner(c, 'usage-queries');
     const a = await planner.ask(
-      windowQuestion(c, w, {
+      usageQuestion(c, w, {
         metrics: ['events'],
         dimensions: ['user_id', 'event_type'],
         filters: [{ dimension: 'event_type', op: 'in', values: [GENERATION, EXECUTION] }],

@@ -2,7 +2,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { errorResponses } from '../errors.js';
 import type { AppEnv } from '../env.js';
 import { timedPlanner } from '../timed-planner.js';
-import { dict, envelope, usageMiddleware, usageQuery, usageWindow, windowQuestion, windowSchema } from './window.js';
+import { dict, envelope, usageMiddleware, usageQuery, usageWindow, usageQuestion, windowSchema } from './window.js';
 
 const usageSummary = z
   .object({
@@ -32,7 +32,7 @@ export function registerUsageSummary(app: OpenAPIHono<AppEnv>) {
   app.openapi(usageSummaryRoute, async (c) => {
     const w = usageWindow(c, c.req.valid('query').days);
     const planner = timedPlanner(c, 'usage-summary');
-    const a = await planner.ask(windowQuestion(c, w, { metrics: ['events'], dimensions: ['event_type', 'user_id'] }));
+    const a = await planner.ask(usageQuestion(c, w, { metrics: ['events'], dimensions: ['event_type', 'user_id'] }));
     planner.done();
     const summary = dict<Record<string, number>>();
     for (const r of a.rows) {

@@ -2,7 +2,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { errorResponses } from '../errors.js';
 import type { AppEnv } from '../env.js';
 import { timedPlanner } from '../timed-planner.js';
-import { dict, envelope, usageMiddleware, usageQuery, usageWindow, windowQuestion, windowSchema } from './window.js';
+import { dict, envelope, usageMiddleware, usageQuery, usageWindow, usageQuestion, windowSchema } from './window.js';
 
 const usageUsers = z
   .object({
@@ -29,7 +29,7 @@ export function registerUsageUsers(app: OpenAPIHono<AppEnv>) {
   app.openapi(usageUsersRoute, async (c) => {
     const w = usageWindow(c, c.req.valid('query').days);
     const planner = timedPlanner(c, 'usage-users');
-    const a = await planner.ask(windowQuestion(c, w, { metrics: ['events'], dimensions: ['user_id'] }));
+    const a = await planner.ask(usageQuestion(c, w, { metrics: ['events'], dimensions: ['user_id'] }));
     planner.done();
     const users = dict<number>();
     for (const r of a.rows) users[r.dims.user_id as string] = r.values.events as number;

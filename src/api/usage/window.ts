@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import type { Question } from '../../query/planner.js';
+import { windowQuestion, type Question } from '../../query/planner.js';
 import type { AppEnv } from '../env.js';
 import { ApiError } from '../errors.js';
 import { requireScope } from '../auth.js';
@@ -50,16 +50,8 @@ export const envelope = (w: UsageWindow) => ({
 });
 
 /** A planner question over the window, for the key's tenant. */
-export const windowQuestion = (c: Context<AppEnv>, w: UsageWindow, q: Partial<Question> & Pick<Question, 'metrics'>): Question => ({
-  tenantId: c.get('principal').tenant.id,
-  dimensions: [],
-  tz: 'UTC',
-  fromMs: w.fromMs,
-  toMs: w.toMs,
-  filters: [],
-  metadata: [],
-  ...q,
-});
+export const usageQuestion = (c: Context<AppEnv>, w: UsageWindow, q: Partial<Question> & Pick<Question, 'metrics'>): Question =>
+  windowQuestion({ tenantId: c.get('principal').tenant.id, fromMs: w.fromMs, toMs: w.toMs }, q);
 
 /** A dict without prototype, so a user or dashboard id like "__proto__" is just a key. */
 export const dict = <T>(): Record<string, T> => Object.create(null) as Record<string, T>;

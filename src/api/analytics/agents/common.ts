@@ -1,4 +1,4 @@
-import type { Question } from '../../../query/planner.js';
+import { windowQuestion, type Question } from '../../../query/planner.js';
 import type { Period } from './period.js';
 
 /**
@@ -13,7 +13,7 @@ export const CREDENTIAL_ROTATED = 'credential.rotated';
 
 /** A planner question over the period, for the key's tenant. */
 export function periodQuestion(tenantId: string, period: Period, q: Partial<Question> & Pick<Question, 'metrics'>): Question {
-  return { tenantId, dimensions: [], tz: period.tz, fromMs: period.fromMs, toMs: period.toMs, filters: [], metadata: [], ...q };
+  return windowQuestion({ tenantId, fromMs: period.fromMs, toMs: period.toMs, tz: period.tz }, q);
 }
 
 /** n / d rounded half up to 2 decimals, in integer arithmetic (no 1.005 → 1.00 float slip). */

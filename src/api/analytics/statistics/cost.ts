@@ -1,6 +1,6 @@
 import type { SourceName } from '../../../query/catalog.js';
 import { TooManyGroupsError } from '../../../query/execute.js';
-import type { Question } from '../../../query/planner.js';
+import { windowQuestion, type Question } from '../../../query/planner.js';
 import { addInto, BREAKDOWNS, breakdownRows, COST_METRICS, groupSums, sumsOf, zeroSums, type BreakdownRow, type CostSums } from './breakdown.js';
 import type { Ask, StatisticsParams } from './params.js';
 
@@ -17,14 +17,7 @@ const MAX_COMBINED_GROUPS = 20_000;
 /** Groups one breakdown may have before the request is refused (rows past `limit` are summed). */
 export const MAX_BREAKDOWN_GROUPS = 100_000;
 
-const base = (p: StatisticsParams): Omit<Question, 'metrics' | 'dimensions'> => ({
-  tenantId: p.tenantId,
-  tz: p.tz,
-  fromMs: p.fromMs,
-  toMs: p.toMs,
-  filters: p.filters,
-  metadata: [],
-});
+const base = (p: StatisticsParams): Omit<Question, 'metrics' | 'dimensions'> => windowQuestion({ tenantId: p.tenantId, fromMs: p.fromMs, toMs: p.toMs, tz: p.tz }, { metrics: [], filters: p.filters });
 
 /** The planner questions behind the cost topic (also what `_status` counts tables from). */
 export const costQuestions = (p: StatisticsParams) => ({

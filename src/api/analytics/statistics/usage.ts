@@ -1,6 +1,6 @@
 import type { Metric, SourceName } from '../../../query/catalog.js';
 import type { AnswerRow } from '../../../query/execute.js';
-import type { Question } from '../../../query/planner.js';
+import { windowQuestion, type Question } from '../../../query/planner.js';
 import type { Ask, StatisticsParams } from './params.js';
 
 /**
@@ -44,15 +44,7 @@ export interface UsagePoint {
   tokens: number;
 }
 
-const base = (p: StatisticsParams): Omit<Question, 'metrics'> => ({
-  tenantId: p.tenantId,
-  dimensions: [],
-  tz: p.tz,
-  fromMs: p.fromMs,
-  toMs: p.toMs,
-  filters: p.filters,
-  metadata: [],
-});
+const base = (p: StatisticsParams): Omit<Question, 'metrics'> => windowQuestion({ tenantId: p.tenantId, fromMs: p.fromMs, toMs: p.toMs, tz: p.tz }, { metrics: [], filters: p.filters });
 
 /** The planner questions behind the usage topic (also what `_status` counts tables from). */
 export const usageQuestions = (p: StatisticsParams) => ({
