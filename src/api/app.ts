@@ -21,6 +21,7 @@ import { registerUsageEvents } from './usage-events/route.js';
 import { registerReports } from './reports/register.js';
 import { registerCsvExport } from './export/csv/route.js';
 import { registerDocs } from './docs/route.js';
+import { registerUnitRates } from './unit-rates/route.js';
 
 // Errors raised by Hono's own layers (validators, media-type gate) get the codes the handlers
 // use for the same refusal, so a client sees one code per cause whichever layer said no.
@@ -69,6 +70,7 @@ export function createApp(services: Services) {
   registerReports(app);
   registerCsvExport(app);
   registerDocs(app);
+  registerUnitRates(app);
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
