@@ -4,7 +4,16 @@
  * Columns come only from this file, never from input, which is what keeps SQL injection out of
  * group_by and filters.
  */
-export type SourceName = 'raw' | 'hourly' | 'daily' | 'scope_hourly' | 'scope_daily' | 'actors_daily' | 'actor_days';
+export type SourceName =
+  | 'raw'
+  | 'hourly'
+  | 'daily'
+  | 'scope_hourly'
+  | 'scope_daily'
+  | 'totals_hourly'
+  | 'totals_daily'
+  | 'actors_daily'
+  | 'actor_days';
 
 export const DIMENSIONS = [
   'event_type',
@@ -37,6 +46,9 @@ export const SOURCE_DIMS: Record<SourceName, ReadonlySet<Dimension>> = {
   daily: new Set(ROLLUP_DIMS),
   scope_hourly: new Set(SCOPE_DIMS),
   scope_daily: new Set(SCOPE_DIMS),
+  // whole-tenant totals: no dimension at all
+  totals_hourly: new Set(),
+  totals_daily: new Set(),
   // user_id / agent_id are served here as actor_id of one actor_kind.
   actors_daily: new Set([...ACTOR_DIMS, 'user_id', 'agent_id']),
   actor_days: new Set(['user_id', 'agent_id']),

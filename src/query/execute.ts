@@ -98,7 +98,7 @@ export async function answer(ch: ClickHouseStore, q: Question, opts: AnswerOptio
     }
   }
   if (p.distinct) {
-    const { sql, params } = distinctSql(q, p.distinct);
+    const { sql, params } = distinctSql(q, p.distinct.segments);
     for (const row of await ch.query<Record<string, unknown>>(sql, params)) {
       const g = groupFor(row);
       g.uniqueUsers = BigInt(row.unique_users as string);
@@ -132,7 +132,7 @@ export async function answer(ch: ClickHouseStore, q: Question, opts: AnswerOptio
   const rows = list.map((g) => toRow(g, q.metrics, metaKeys));
   if (otherGroup) rows.push({ ...toRow(otherGroup, q.metrics, []), other: true });
   const sources = [
-    ...new Set([...(p.additive?.segments.map((s) => s.source) ?? []), ...(p.distinct ? [p.distinct.source] : []), ...(p.extent ? [p.extent.source] : [])]),
+    ...new Set([...(p.additive?.segments.map((s) => s.source) ?? []), ...(p.distinct?.segments.map((s) => s.source) ?? []), ...(p.extent ? [p.extent.source] : [])]),
   ];
   return { rows, sources, plan: p };
 }

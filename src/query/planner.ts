@@ -55,8 +55,11 @@ export interface Segment {
 export interface Plan {
   /** Additive measures (and the latency histogram), summed over these segments. */
   additive: { segments: Segment[]; measures: Measure[]; histogram: boolean } | null;
-  /** Distinct users/agents: not additive across segments, so one source for the whole window. */
-  distinct: Segment | null;
+  /**
+   * Distinct users/agents/runs. Counts do not add up across segments, so each segment lists its
+   * (kind, id) pairs and one outer count runs over their union.
+   */
+  distinct: { segments: Segment[] } | null;
   /** first_seen / last_seen: exact times, so always raw, the whole window in one query. */
   extent: Segment | null;
   /** Bucket starts when bucketed by time (for gap filling). */
@@ -65,6 +68,8 @@ export interface Plan {
 
 /** Source granularity in ms (raw: any millisecond). */
 const STEP: Record<SourceName, number> = {
+  totals_daily: DAY_MS,
+  totals_hourly: HOUR_MS,
   scope_daily: DAY_MS,
   daily: DAY_MS,
   actors_daily: DAY_MS,
@@ -75,7 +80,7 @@ const STEP: Record<SourceName, number> = {
 };
 
 /** Cheapest first: on each grid the narrowest table, coarse grids before fine ones, raw last. */
-const ADDITIVE_ORDER: SourceName[] = ['actor_days', 'actors_daily', 'scope_daily', 'daily', 'scope_hourly', 'hourly', 'raw'];
+const ADDITIVE_ORDER: SourceName[] = ['actor_days', 'actors_daily', 'totals_daily', 'scope_daily', 'daily', 'totals_hourly', 'scope_hourly', 'hourly', 'raw'];
 
 export type ForcedSource = 'auto' | SourceName;
 
@@ -160,24 +165,22 @@ export function plan(q: Question, forced: ForcedSource = 'auto'): Plan {
     throw new PlanError(`source ${forced} cannot answer this window and bucketing on its ${STEP[forced as SourceName] === HOUR_MS ? 'hour' : 'day'} grid`);
   }
 
-  let distinctSegment: Segment | null = null;
+  let distinctPlan: Plan['distinct'] = null;
   if (distinct) {
-    const step = DAY_MS;
-    // The actor tables keep users and agents only: distinct runs are counted from raw.
-    const dayAligned =
-      !q.metrics.includes('unique_runs') &&
-      actorDims(q).length === 0 &&
-      !usesMetadata(q) &&
-      q.fromMs % step === 0 &&
-      q.toMs % step === 0 &&
-      bucketsAligned(buckets, q.fromMs, q.toMs, step);
     const used = [...q.dimensions, ...q.filters.map((f) => f.dimension)];
-    // actor_days (one row per actor per day) when nothing narrows the actors; actors_daily when
-    // only its dimensions do; raw otherwise.
-    const auto: SourceName = !dayAligned ? 'raw' : used.length === 0 ? 'actor_days' : used.every((d) => SOURCE_DIMS.actors_daily.has(d)) ? 'actors_daily' : 'raw';
-    const source: SourceName = forced === 'raw' ? 'raw' : forced === 'actors_daily' && auto === 'actor_days' ? 'actors_daily' : auto;
-    distinctSegment = { source, fromMs: q.fromMs, toMs: q.toMs };
+    // The actor tables keep users and agents only (distinct runs come from raw), per UTC day:
+    // actor_days when nothing narrows the actors, actors_daily when only its dimensions do.
+    const actorsOk = !q.metrics.includes('unique_runs') && actorDims(q).length === 0 && !usesMetadata(q);
+    const actorSource: SourceName | null = !actorsOk
+      ? null
+      : used.length === 0 && forced !== 'actors_daily'
+        ? 'actor_days'
+        : used.every((d) => SOURCE_DIMS.actors_daily.has(d))
+          ? 'actors_daily'
+          : null;
+    const candidates: SourceName[] = forced === 'raw' || !actorSource ? ['raw'] : [actorSource, 'raw'];
+    distinctPlan = { segments: planSegments(q, buckets, candidates, q.fromMs, q.toMs) };
   }
   const extentSegment: Segment | null = extent ? { source: 'raw', fromMs: q.fromMs, toMs: q.toMs } : null;
-  return { additive: { segments, measures: [...measures], histogram }, distinct: distinctSegment, extent: extentSegment, buckets };
+  return { additive: { segments, measures: [...measures], histogram }, distinct: distinctPlan, extent: extentSegment, buckets };
 }

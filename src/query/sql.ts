@@ -17,6 +17,8 @@ export const SOURCE_TABLE: Record<SourceName, string> = {
   daily: 'rollup_daily',
   scope_hourly: 'scope_hourly',
   scope_daily: 'scope_daily',
+  totals_hourly: 'totals_hourly',
+  totals_daily: 'totals_daily',
   actors_daily: 'actors_daily',
   actor_days: 'actor_days',
 };
@@ -27,6 +29,8 @@ const TIME_COL: Record<SourceName, string> = {
   daily: "toDateTime(day, 'UTC')",
   scope_hourly: 'hour',
   scope_daily: "toDateTime(day, 'UTC')",
+  totals_hourly: 'hour',
+  totals_daily: "toDateTime(day, 'UTC')",
   actors_daily: "toDateTime(day, 'UTC')",
   actor_days: "toDateTime(day, 'UTC')",
 };
@@ -73,6 +77,8 @@ const HIST_EXPR: Record<SourceName, string> = {
   daily: 'sumMap(latency_hist)',
   scope_hourly: 'sumMap(latency_hist)',
   scope_daily: 'sumMap(latency_hist)',
+  totals_hourly: 'sumMap(latency_hist)',
+  totals_daily: 'sumMap(latency_hist)',
   actors_daily: '', // never planned: the actor tables have no latency
   actor_days: '',
 };
@@ -92,7 +98,7 @@ function whereClause(q: Question, seg: Segment, p: Params, tenantParam: string):
   const parts = [`tenant_id = ${tenantParam}`];
   if (s === 'raw') {
     parts.push(`ts >= fromUnixTimestamp64Milli(${p.add('Int64', seg.fromMs)})`, `ts < fromUnixTimestamp64Milli(${p.add('Int64', seg.toMs)})`);
-  } else if (s === 'hourly' || s === 'scope_hourly') {
+  } else if (TIME_COL[s] === 'hour') {
     parts.push(`hour >= toDateTime(${p.add('UInt32', seg.fromMs / 1000)})`, `hour < toDateTime(${p.add('UInt32', seg.toMs / 1000)})`);
   } else {
     const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
@@ -152,23 +158,50 @@ export function additiveSql(q: Question, a: NonNullable<Plan['additive']>): Sql 
   };
 }
 
-export function distinctSql(q: Question, seg: Segment): Sql {
+/**
+ * Distinct users/agents/runs over the plan's segments. One segment: counted where it is read.
+ * Several (actor tables for whole days, raw for the edges): each lists its distinct
+ * (kind, id) pairs per group and the outer query counts the union, so an actor seen in two
+ * segments counts once.
+ */
+export function distinctSql(q: Question, segments: Segment[]): Sql {
   const p = new Params();
   const tenant = p.add('String', q.tenantId);
   if (q.granularity) p.values.tz = q.tz;
   const names = keyNames(q);
-  const cols =
-    ACTOR_SOURCES.has(seg.source)
+  const groupBy = (extra: string[] = []) => ([...names, ...extra].length ? ` GROUP BY ${[...names, ...extra].join(', ')}` : '');
+  const runs = q.metrics.includes('unique_runs');
+  if (segments.length === 1) {
+    const seg = segments[0]!;
+    const cols = ACTOR_SOURCES.has(seg.source)
       ? ["uniqExactIf(actor_id, actor_kind = 'user') AS unique_users", "uniqExactIf(actor_id, actor_kind = 'agent') AS unique_agents"]
       : [
           "uniqExactIf(user_id, user_id != '') AS unique_users",
           "uniqExactIf(agent_id, agent_id != '') AS unique_agents",
-          ...(q.metrics.includes('unique_runs') ? ["uniqExactIf(run_id, run_id != '') AS unique_runs"] : []),
+          ...(runs ? ["uniqExactIf(run_id, run_id != '') AS unique_runs"] : []),
         ];
-  return {
-    sql: `SELECT ${[...keySelect(q, seg.source, p), ...cols].join(', ')} FROM ${SOURCE_TABLE[seg.source]} WHERE ${whereClause(q, seg, p, tenant)}${names.length ? ` GROUP BY ${names.join(', ')}` : ''}`,
-    params: p.values,
-  };
+    return {
+      sql: `SELECT ${[...keySelect(q, seg.source, p), ...cols].join(', ')} FROM ${SOURCE_TABLE[seg.source]} WHERE ${whereClause(q, seg, p, tenant)}${groupBy()}`,
+      params: p.values,
+    };
+  }
+  const inner = segments.map((seg) => {
+    const keys = keySelect(q, seg.source, p);
+    if (ACTOR_SOURCES.has(seg.source)) {
+      return `SELECT ${[...keys, 'toString(actor_kind) AS kind', 'actor_id AS id'].join(', ')} FROM ${SOURCE_TABLE[seg.source]} WHERE ${whereClause(q, seg, p, tenant)}${groupBy(['kind', 'id'])}`;
+    }
+    const pairs = ["('user', user_id)", "('agent', agent_id)", ...(runs ? ["('run', run_id)"] : [])].join(', ');
+    return (
+      `SELECT ${[...keys, 'pair.1 AS kind', 'pair.2 AS id'].join(', ')} FROM ${SOURCE_TABLE[seg.source]} ` +
+      `ARRAY JOIN arrayFilter(x -> x.2 != '', [${pairs}]) AS pair WHERE ${whereClause(q, seg, p, tenant)}${groupBy(['kind', 'id'])}`
+    );
+  });
+  const counts = [
+    "uniqExactIf(id, kind = 'user') AS unique_users",
+    "uniqExactIf(id, kind = 'agent') AS unique_agents",
+    ...(runs ? ["uniqExactIf(id, kind = 'run') AS unique_runs"] : []),
+  ];
+  return { sql: `SELECT ${[...names, ...counts].join(', ')} FROM (${inner.join(' UNION ALL ')})${groupBy()}`, params: p.values };
 }
 
 /** Exact first and last event time (epoch ms) per group, from raw events. */

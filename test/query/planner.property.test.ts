@@ -112,7 +112,7 @@ describe('planner: the same answer from every eligible source', () => {
         const auto = await answer(engine.services.ch, { ...q, tenantId });
         auto.sources.forEach((s) => used.add(s));
         expect(auto.rows).toEqual(raw.rows);
-        for (const source of ['hourly', 'daily', 'scope_hourly', 'scope_daily', 'actors_daily', 'actor_days'] as const) {
+        for (const source of ['hourly', 'daily', 'scope_hourly', 'scope_daily', 'totals_hourly', 'totals_daily', 'actors_daily', 'actor_days'] as const) {
           let forced;
           try {
             forced = await answer(engine.services.ch, { ...q, tenantId }, { source });
@@ -153,7 +153,7 @@ describe('planner: the same answer from every eligible source', () => {
     const a = await answer(engine.services.ch, q);
     expect(a.rows.map((r) => [r.bucket, r.values.events])).toEqual([...model.entries()].sort((x, y) => x[0] - y[0]));
     // 25 Oct in Berlin is 25 hours long; the hourly rollup answers it, the UTC-day rollup cannot.
-    expect(a.sources).toEqual(['scope_hourly']);
+    expect(a.sources).toEqual(['totals_hourly']);
     expect(plan({ ...q, tz: 'Asia/Kolkata', fromMs: from + 1_800_000, toMs: to + 1_800_000 }).additive!.segments.map((s) => s.source)).toEqual(['raw']);
   });
 });

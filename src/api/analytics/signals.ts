@@ -2,7 +2,7 @@ import { DateTime } from 'luxon';
 import type { SourceName } from '../../query/catalog.js';
 import { SOURCE_TABLE } from '../../query/sql.js';
 
-const ORDER: SourceName[] = ['actor_days', 'actors_daily', 'scope_daily', 'daily', 'scope_hourly', 'hourly', 'raw'];
+const ORDER: SourceName[] = ['actor_days', 'actors_daily', 'totals_daily', 'scope_daily', 'daily', 'totals_hourly', 'scope_hourly', 'hourly', 'raw'];
 
 /** Tables that answered, coarsest first, each once. */
 export function sourceTables(sources: Iterable<SourceName>): string[] {

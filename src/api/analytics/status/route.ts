@@ -36,7 +36,7 @@ export function topicTables(questions: (p: StatisticsParams) => Record<string, Q
         for (const q of Object.values(questions(p))) {
           const pl = plan(q);
           for (const seg of pl.additive?.segments ?? []) sources.add(seg.source);
-          if (pl.distinct) sources.add(pl.distinct.source);
+          for (const s of pl.distinct?.segments ?? []) sources.add(s.source);
         }
       }
     }

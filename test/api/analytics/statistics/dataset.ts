@@ -14,8 +14,8 @@ export const DAY = 86_400_000;
 export const HOUR = 3_600_000;
 
 /** signals.sources names: the rollups on the UTC day grid, on the hour grid (raw is "events"). */
-export const DAY_GRID_TABLE = /^(rollup_daily|scope_daily|actors_daily|actor_days)$/;
-export const HOUR_GRID_TABLE = /^(rollup_hourly|scope_hourly)$/;
+export const DAY_GRID_TABLE = /^(rollup_daily|scope_daily|totals_daily|actors_daily|actor_days)$/;
+export const HOUR_GRID_TABLE = /^(rollup_hourly|scope_hourly|totals_hourly)$/;
 
 export function windowOf(nowMs = Date.now()) {
   const D = Math.floor(nowMs / DAY) * DAY - 10 * DAY;
