@@ -12,6 +12,8 @@ const tsx = import.meta.resolve('tsx');
 
 const child = spawn(process.execPath, ['--import', tsx, main, ...process.argv.slice(2)], {
   stdio: 'inherit',
+  // chDB queries run on libuv worker threads; see src/cli/threadpool.ts.
+  env: { UV_THREADPOOL_SIZE: '16', ...process.env },
 });
 
 // Ctrl-C in a terminal reaches the whole process group (the child too); a `kill <pid>` or a

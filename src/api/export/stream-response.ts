@@ -4,6 +4,22 @@ import type { AppEnv } from '../env.js';
 import { FORMATS, type ExportFormatName } from './formats.js';
 
 /**
+ * Opens an export's body. When the client has gone already, the failure (e.g. the cancelled
+ * query) is the disconnect's doing: null, and nobody is left to answer.
+ */
+export async function openExport(c: Context<AppEnv>, open: () => Promise<Readable>): Promise<Readable | null> {
+  try {
+    return await open();
+  } catch (e) {
+    if (c.req.raw.signal.aborted) return null;
+    throw e;
+  }
+}
+
+/** The response to a client that has disconnected (nginx's 499): never read, never logged as a failure. */
+export const clientGone = () => new Response(null, { status: 499 });
+
+/**
  * A download that pulls its bytes from `body` one chunk at a time, as the client reads: the
  * server never holds more than a chunk. A client that goes away cancels the stream, which
  * destroys `body` (and so the query behind it). `onEnd` runs once, however it ended.
@@ -29,7 +45,7 @@ export function streamResponse(c: Context<AppEnv>, body: Readable, format: Expor
         } catch (e) {
           end();
           // The status line is gone already; a broken transfer is the client's only signal.
-          console.error(`[${c.get('requestId')}] export ${c.req.path} failed mid-stream:`, e);
+          if (!c.req.raw.signal.aborted) console.error(`[${c.get('requestId')}] export ${c.req.path} failed mid-stream:`, e);
           controller.error(e);
         }
       },

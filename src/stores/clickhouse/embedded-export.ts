@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { jsonArrayFromRows } from './json-array.js';
+import { PARQUET_ROW_GROUP_ROWS } from './parquet.js';
 import type { ExportFormat, ExportInput, QueryParams } from './store.js';
 
 type SessionCtor = typeof import('chdb').Session;
@@ -29,7 +30,7 @@ const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_]*):([^{}]+)\}/g;
  * - Parameters reach the engine as rows of a session-local temporary table, read by scalar
  *   subqueries that the engine folds to constants before planning (the primary key still
  *   applies). chdb-node runs every bound query in one process-wide chain until it completes,
- *   and binds a streamed query outside that chain; values delivered as data keep a 10-minute
+ *   and binds a streamed query outside that chain; values delivered as data keep a long
  *   Parquet write from stalling every other bound query and keep stream starts out of its race.
  *   Values never enter the SQL text.
  * - Parquet through a stream is one complete file per chunk, so the engine writes one file
@@ -70,7 +71,7 @@ export class EmbeddedExports {
       const bound = (s: string) => substitute(s, marker, values);
       readable =
         format === 'Parquet'
-          ? await this.#parquet(session, bound(`INSERT INTO FUNCTION file({export_file:String}, 'Parquet') ${sql}`), marker, file!, signal)
+          ? await this.#parquet(session, bound(`INSERT INTO FUNCTION file({export_file:String}, 'Parquet') SETTINGS output_format_parquet_row_group_size = ${PARQUET_ROW_GROUP_ROWS} ${sql}`), marker, file!, signal)
           : await chunks(session, bound(sql), format, signal);
     } catch (e) {
       session.close();
@@ -86,9 +87,9 @@ export class EmbeddedExports {
     return readable;
   }
 
-  /** Ends every export still streaming (before the store closes its own connection). */
+  /** Ends every export still streaming (before the store closes its own connection); readers see a premature close. */
   close() {
-    for (const r of this.#open) r.destroy(new Error('the store is closing'));
+    for (const r of this.#open) r.destroy();
   }
 
   async #parquet(session: ChdbSession, writeSql: string, marker: string, file: string, signal: AbortSignal): Promise<Readable> {

@@ -6,6 +6,7 @@ import type { Config } from '../../config.js';
 import { Mutex } from '../../util/mutex.js';
 import { EmbeddedExports } from './embedded-export.js';
 import { jsonArrayFromRows } from './json-array.js';
+import { PARQUET_ROW_GROUP_ROWS } from './parquet.js';
 
 export type QueryParams = Record<string, unknown>;
 
@@ -193,8 +194,20 @@ class ServerStore extends BaseStore {
       query_params: params,
       session_id,
       abort_signal: signal,
-      clickhouse_settings: { wait_end_of_query: 0, cancel_http_readonly_queries_on_client_close: 1 },
+      clickhouse_settings: {
+        wait_end_of_query: 0,
+        cancel_http_readonly_queries_on_client_close: 1,
+        ...(format === 'Parquet' ? { output_format_parquet_row_group_size: String(PARQUET_ROW_GROUP_ROWS) } : {}),
+      },
     });
+    // The client stops watching abort_signal once the response has begun: from here on an
+    // abort destroys the response (closing the socket) itself.
+    const onAbort = () => stream.destroy(signal.reason instanceof Error ? signal.reason : new Error('export aborted'));
+    if (signal.aborted) onAbort();
+    else {
+      signal.addEventListener('abort', onAbort, { once: true });
+      stream.once('close', () => signal.removeEventListener('abort', onAbort));
+    }
     return format === 'JSONArray' ? Readable.from(jsonArrayFromRows(stream), { objectMode: false }) : stream;
   }
 }

@@ -6,7 +6,7 @@ import { chTime } from '../../../ingest/event-rows.js';
 import { requireScope } from '../../auth.js';
 import type { AppEnv } from '../../env.js';
 import { exportResponses, formatParam, type ExportFormatName } from '../../export/formats.js';
-import { streamResponse } from '../../export/stream-response.js';
+import { clientGone, openExport, streamResponse } from '../../export/stream-response.js';
 import { analyticsEnabled, analyticsPlan } from '../gate.js';
 import { answerRows, queryRequest, toQuestion, type QueryRequest, type QueryRow } from './route.js';
 
@@ -40,11 +40,14 @@ export function registerQueryExport(app: OpenAPIHono<AppEnv>) {
     const columns = columnsOf(q, r);
     const body =
       format === 'parquet'
-        ? await services.ch.stream('SELECT * EXCEPT (export_row) FROM export_input ORDER BY export_row', {}, 'Parquet', c.req.raw.signal, {
-            structure: parquetStructure(q, columns),
-            rows: parquetInput(rows, columns),
-          })
+        ? await openExport(c, () =>
+            services.ch.stream('SELECT * EXCEPT (export_row) FROM export_input ORDER BY export_row', {}, 'Parquet', c.req.raw.signal, {
+              structure: parquetStructure(q, columns),
+              rows: parquetInput(rows, columns),
+            }),
+          )
         : Readable.from(textChunks(rows, columns, format), { objectMode: false });
+    if (!body) return clientGone();
     return streamResponse(c, body, format, 'query', () => {});
   });
 }

@@ -5,7 +5,7 @@ import { requireScope } from '../../auth.js';
 import type { AppEnv } from '../../env.js';
 import { ApiError } from '../../errors.js';
 import { exportResponses, formatParam, FORMATS } from '../formats.js';
-import { streamResponse } from '../stream-response.js';
+import { clientGone, openExport, streamResponse } from '../stream-response.js';
 import { eventsExportSql } from './sql.js';
 
 const MAX_WINDOW_DAYS = 400;
@@ -46,12 +46,15 @@ export function registerExportEvents(app: OpenAPIHono<AppEnv>) {
     const started = performance.now();
     const format = FORMATS[q.format].engine;
     // Bounds bind as UTC text: a bare DateTime64 parameter would be read in the server's zone.
-    const body = await ch.stream(
-      eventsExportSql(format, { eventType: q.event_type !== undefined }),
-      { tenant: c.get('principal').tenant.id, from: chTime(fromMs), to: chTime(toMs), ...(q.event_type === undefined ? {} : { event_type: q.event_type }) },
-      format,
-      c.req.raw.signal,
+    const body = await openExport(c, () =>
+      ch.stream(
+        eventsExportSql(format, { eventType: q.event_type !== undefined }),
+        { tenant: c.get('principal').tenant.id, from: chTime(fromMs), to: chTime(toMs), ...(q.event_type === undefined ? {} : { event_type: q.event_type }) },
+        format,
+        c.req.raw.signal,
+      ),
     );
+    if (!body) return clientGone();
     return streamResponse(c, body, q.format, 'events', () => {
       metrics.queryDuration.observe({ endpoint: 'export.events', source: 'raw' }, (performance.now() - started) / 1000);
     });
