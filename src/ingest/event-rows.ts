@@ -3,7 +3,14 @@ import { usdToNano } from './money.js';
 import type { PriceBook } from './prices.js';
 import type { ValidEvent } from './validate-event.js';
 
-/** NDJSON rows for the events table, costs settled. */
+/** The events columns the ingest path writes, in the order of each compact row below. */
+export const EVENT_COLUMNS = [
+  'tenant_id', 'event_id', 'ts', 'ingested_at', 'event_type', 'project', 'environment', 'user_id', 'agent_id',
+  'api_key_id', 'feature', 'model', 'provider', 'endpoint', 'run_id', 'policy_id', 'source', 'success', 'status',
+  'requests', 'input_tokens', 'output_tokens', 'compute_units', 'latency_ms', 'cost_nano', 'cost_unpriced', 'metadata',
+] as const;
+
+/** JSONCompactEachRow rows (EVENT_COLUMNS order) for the events table, costs settled. */
 export function buildEventRows(ctx: IngestContext, events: ValidEvent[], prices: PriceBook, nowMs: number): Buffer {
   const ingestedAt = chTime(nowMs);
   const lines: string[] = new Array(events.length);
@@ -24,35 +31,35 @@ export function buildEventRows(ctx: IngestContext, events: ValidEvent[], prices:
         if (!provider) provider = q.provider;
       } else if (inputTokens + outputTokens > 0) unpriced = 1;
     }
-    lines[i] = JSON.stringify({
-      tenant_id: ctx.tenantId,
-      event_id: eventId,
-      ts: chTime(tsMs),
-      ingested_at: ingestedAt,
-      event_type: e.event_type,
-      project: e.project ?? '',
-      environment: e.environment ?? '',
-      user_id: e.user_id ?? '',
-      agent_id: e.agent_id ?? '',
-      api_key_id: e.api_key_id ?? ctx.apiKeyId,
-      feature: e.feature ?? '',
-      model: e.model ?? '',
+    lines[i] = JSON.stringify([
+      ctx.tenantId,
+      eventId,
+      chTime(tsMs),
+      ingestedAt,
+      e.event_type,
+      e.project ?? '',
+      e.environment ?? '',
+      e.user_id ?? '',
+      e.agent_id ?? '',
+      e.api_key_id ?? ctx.apiKeyId,
+      e.feature ?? '',
+      e.model ?? '',
       provider,
-      endpoint: e.endpoint ?? '',
-      run_id: e.run_id ?? '',
-      policy_id: e.policy_id ?? '',
-      source: e.source ?? '',
-      success: e.success ?? true,
-      status: e.status ?? '',
-      requests: e.requests ?? 1,
-      input_tokens: inputTokens,
-      output_tokens: outputTokens,
-      compute_units: e.compute_units ?? 0,
-      latency_ms: e.latency_ms === undefined ? null : Math.round(e.latency_ms),
-      cost_nano: costNano.toString(),
-      cost_unpriced: unpriced,
-      metadata: e.metadata ?? {},
-    });
+      e.endpoint ?? '',
+      e.run_id ?? '',
+      e.policy_id ?? '',
+      e.source ?? '',
+      e.success ?? true,
+      e.status ?? '',
+      e.requests ?? 1,
+      inputTokens,
+      outputTokens,
+      e.compute_units ?? 0,
+      e.latency_ms === undefined ? null : Math.round(e.latency_ms),
+      costNano.toString(),
+      unpriced,
+      e.metadata ?? {},
+    ]);
   }
   return Buffer.from(lines.join('\n') + '\n');
 }

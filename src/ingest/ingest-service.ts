@@ -2,7 +2,7 @@ import type { ClickHouseStore } from '../stores/clickhouse/store.js';
 import type { Metrics } from '../metrics.js';
 import { KeyedMutex } from '../util/mutex.js';
 import type { PriceBook } from './prices.js';
-import { buildEventRows } from './event-rows.js';
+import { EVENT_COLUMNS, buildEventRows } from './event-rows.js';
 import { isRejection, validateEvent, type Rejection, type ValidEvent } from './validate-event.js';
 
 export interface IngestContext {
@@ -75,7 +75,7 @@ export class IngestService {
       if (fresh.length) {
         const body = buildEventRows(ctx, fresh, this.prices, nowMs);
         const end = this.metrics.insertDuration.startTimer({ table: 'events' });
-        await this.ch.insertJsonEachRow('events', body);
+        await this.ch.insertRows('events', EVENT_COLUMNS, body);
         end();
       }
       return { fresh, known: unique.length - fresh.length };
