@@ -58,6 +58,11 @@ export const configSchema = z.object({
   /** First start on an empty store creates a demo tenant and prints its admin key. */
   TALLYHOUSE_BOOTSTRAP: bool.default(true),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+
+  /** How often the engine sends due webhook deliveries; 0 turns the in-process sender off. */
+  WEBHOOK_POLL_MS: int(0, 3_600_000).default(1000),
+  WEBHOOK_TIMEOUT_MS: int(100, 120_000).default(5000),
+  WEBHOOK_MAX_ATTEMPTS: int(1, 100).default(8),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
@@ -81,6 +86,7 @@ export interface Config {
   analytics: { enabled: boolean; freeTier: boolean };
   bootstrap: boolean;
   logLevel: RawConfig['LOG_LEVEL'];
+  webhooks: { pollMs: number; timeoutMs: number; maxAttempts: number };
 }
 
 export class ConfigError extends Error {
@@ -145,5 +151,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     analytics: { enabled: c.ANALYTICS_ENABLED, freeTier: c.ANALYTICS_FREE_TIER },
     bootstrap: c.TALLYHOUSE_BOOTSTRAP,
     logLevel: c.LOG_LEVEL,
+    webhooks: { pollMs: c.WEBHOOK_POLL_MS, timeoutMs: c.WEBHOOK_TIMEOUT_MS, maxAttempts: c.WEBHOOK_MAX_ATTEMPTS },
   };
 }

@@ -12,10 +12,14 @@ export function startServer(services: Services, port = services.config.port, hos
   const app = createApp(services);
   return new Promise((resolve, reject) => {
     const server = serve({ fetch: app.fetch, port, hostname: host }, (info) => {
+      services.notifications.start(services.config.webhooks.pollMs);
       resolve({
         url: `http://${host.includes(':') ? `[${host}]` : host}:${info.port}`,
         server,
-        close: () => new Promise<void>((r) => server.close(() => r())),
+        close: async () => {
+          await services.notifications.stop();
+          await new Promise<void>((r) => server.close(() => r()));
+        },
       });
     });
     server.once('error', reject);

@@ -14,6 +14,8 @@ import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import { createResponseCache, type ResponseCache } from './api/response-cache.js';
 import { createRateLimiter } from './api/rate-limit.js';
 import { createRedis } from './stores/redis/client.js';
+import { NotificationDispatcher } from './control/notifications/dispatcher.js';
+import { WebhookStore } from './control/notifications/store.js';
 
 /** Everything the engine needs, built once at boot and handed to the API, CLI and jobs. */
 export interface Services {
@@ -27,6 +29,8 @@ export interface Services {
   redis?: Redis;
   responseCache: ResponseCache;
   rateLimiter: RateLimiterAbstract | null;
+  /** Webhook notifications: enqueue from anywhere; server.ts polls deliverDue while serving. */
+  notifications: NotificationDispatcher;
   startedAt: number;
   close(): Promise<void>;
 }
@@ -52,6 +56,10 @@ export async function buildServices(config: Config, opts: { migrate?: boolean } 
     const redis = config.redisUrl ? createRedis(config.redisUrl) : undefined;
     const responseCache = createResponseCache(config.redisUrl);
     const rateLimiter = createRateLimiter(config.rateLimitPerMinute, redis);
+    const notifications = new NotificationDispatcher(new WebhookStore(pg.pool), {
+      timeoutMs: config.webhooks.timeoutMs,
+      maxAttempts: config.webhooks.maxAttempts,
+    });
     const chStore = ch;
     const pgStore = pg;
     return {
@@ -65,8 +73,10 @@ export async function buildServices(config: Config, opts: { migrate?: boolean } 
       redis,
       responseCache,
       rateLimiter,
+      notifications,
       startedAt: Date.now(),
       async close() {
+        await notifications.stop();
         await responseCache.close();
         redis?.disconnect();
         await pgStore.close().catch(() => {});

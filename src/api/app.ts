@@ -22,6 +22,8 @@ import { registerReports } from './reports/register.js';
 import { registerCsvExport } from './export/csv/route.js';
 import { registerDocs } from './docs/route.js';
 import { registerUnitRates } from './unit-rates/route.js';
+import { registerBudgets } from './budgets/index.js';
+import { registerWebhooks } from './webhooks/route.js';
 
 // Errors raised by Hono's own layers (validators, media-type gate) get the codes the handlers
 // use for the same refusal, so a client sees one code per cause whichever layer said no.
@@ -71,6 +73,8 @@ export function createApp(services: Services) {
   registerCsvExport(app);
   registerDocs(app);
   registerUnitRates(app);
+  registerBudgets(app);
+  registerWebhooks(app);
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',

@@ -25,7 +25,7 @@ export function usdToNano(value: string | number): bigint {
  * would round the float a first time (4.999999999999e-10 → 0.0000000005, then up to 1 nano)
  * and gives up on numbers ≥ 1e21.
  */
-function numberToPlain(n: number): string {
+export function numberToPlain(n: number): string {
   if (!Number.isFinite(n)) throw new RangeError(`not a finite amount: ${n}`);
   const s = String(n);
   const m = /^(-?)(\d+)(?:\.(\d+))?e([+-]\d+)$/i.exec(s);
