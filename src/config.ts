@@ -59,10 +59,16 @@ export const configSchema = z.object({
   TALLYHOUSE_BOOTSTRAP: bool.default(true),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 
-  /** How often the engine sends due webhook deliveries; 0 turns the in-process sender off. */
+  /**
+   * Interval of the dispatcher's own sender (NotificationDispatcher.start), for embedders without
+   * a job runtime; `serve` and `worker` send through the webhooks.deliver job (src/jobs) instead.
+   */
   WEBHOOK_POLL_MS: int(0, 3_600_000).default(1000),
   WEBHOOK_TIMEOUT_MS: int(100, 120_000).default(5000),
   WEBHOOK_MAX_ATTEMPTS: int(1, 100).default(8),
+
+  /** Key prefix of the job queues in Redis (server mode), so deployments can share one Redis. */
+  JOBS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, "_", "." or "-" (no ":")').default('tallyhouse'),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
@@ -87,6 +93,7 @@ export interface Config {
   bootstrap: boolean;
   logLevel: RawConfig['LOG_LEVEL'];
   webhooks: { pollMs: number; timeoutMs: number; maxAttempts: number };
+  jobs: { prefix: string };
 }
 
 export class ConfigError extends Error {
@@ -152,5 +159,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bootstrap: c.TALLYHOUSE_BOOTSTRAP,
     logLevel: c.LOG_LEVEL,
     webhooks: { pollMs: c.WEBHOOK_POLL_MS, timeoutMs: c.WEBHOOK_TIMEOUT_MS, maxAttempts: c.WEBHOOK_MAX_ATTEMPTS },
+    jobs: { prefix: c.JOBS_PREFIX },
   };
 }

@@ -56,6 +56,40 @@ export function createMetrics() {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     }),
+    reconciliationDuration: new client.Gauge({
+      name: 'reconciliation_last_duration_seconds',
+      help: 'Duration of the last reconciliation run',
+      registers: [registry],
+    }),
+    reconciliationLastSuccess: new client.Gauge({
+      name: 'reconciliation_last_success_timestamp_seconds',
+      help: 'Unix time the last successful reconciliation run finished',
+      registers: [registry],
+    }),
+    reconciliationHoursRepaired: new client.Gauge({
+      name: 'reconciliation_last_hours_repaired',
+      help: 'Tenant-hours whose rollups differed from deduplicated raw events in the last run',
+      registers: [registry],
+    }),
+    jobDuration: new client.Histogram({
+      name: 'job_duration_seconds',
+      help: 'Duration of one attempt of a scheduled job window (src/jobs)',
+      labelNames: ['job'] as const,
+      buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900],
+      registers: [registry],
+    }),
+    jobLastSuccess: new client.Gauge({
+      name: 'job_last_success_timestamp_seconds',
+      help: 'Unix time of the last successful run of a scheduled job in this process',
+      labelNames: ['job'] as const,
+      registers: [registry],
+    }),
+    jobFailures: new client.Counter({
+      name: 'job_failures_total',
+      help: 'Failed attempts of scheduled jobs (retried ones included)',
+      labelNames: ['job'] as const,
+      registers: [registry],
+    }),
   };
 }
 

@@ -12,11 +12,14 @@ export function startServer(services: Services, port = services.config.port, hos
   const app = createApp(services);
   return new Promise((resolve, reject) => {
     const server = serve({ fetch: app.fetch, port, hostname: host }, (info) => {
-      services.notifications.start(services.config.webhooks.pollMs);
+      // Embedded mode runs the jobs here (webhooks.deliver sends notifications); with REDIS_URL
+      // `tallyhouse worker` does.
+      services.jobs.start();
       resolve({
         url: `http://${host.includes(':') ? `[${host}]` : host}:${info.port}`,
         server,
         close: async () => {
+          await services.jobs.stop();
           await services.notifications.stop();
           await new Promise<void>((r) => server.close(() => r()));
         },

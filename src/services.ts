@@ -16,6 +16,10 @@ import { createRateLimiter } from './api/rate-limit.js';
 import { createRedis } from './stores/redis/client.js';
 import { NotificationDispatcher } from './control/notifications/dispatcher.js';
 import { WebhookStore } from './control/notifications/store.js';
+import { registeredJobs } from './jobs/index.js';
+import { EmbeddedScheduler } from './jobs/embedded-scheduler.js';
+import { QueueJobStatus } from './jobs/queue-status.js';
+import type { JobRuntime } from './jobs/status.js';
 
 /** Everything the engine needs, built once at boot and handed to the API, CLI and jobs. */
 export interface Services {
@@ -31,6 +35,11 @@ export interface Services {
   rateLimiter: RateLimiterAbstract | null;
   /** Webhook notifications: enqueue from anywhere; server.ts polls deliverDue while serving. */
   notifications: NotificationDispatcher;
+  /**
+   * Scheduled jobs (src/jobs). Embedded mode: the in-process scheduler, started by server.ts.
+   * Server mode (REDIS_URL): `tallyhouse worker` runs them; this reads their state from Redis.
+   */
+  jobs: JobRuntime;
   startedAt: number;
   close(): Promise<void>;
 }
@@ -62,7 +71,8 @@ export async function buildServices(config: Config, opts: { migrate?: boolean } 
     });
     const chStore = ch;
     const pgStore = pg;
-    return {
+    const redisUrl = config.redisUrl;
+    const services: Services = {
       config,
       ch: chStore,
       pg: pgStore,
@@ -74,8 +84,11 @@ export async function buildServices(config: Config, opts: { migrate?: boolean } 
       responseCache,
       rateLimiter,
       notifications,
+      // Replaced just below: the embedded scheduler hands its jobs these very services.
+      jobs: undefined as unknown as JobRuntime,
       startedAt: Date.now(),
       async close() {
+        await services.jobs.stop();
         await notifications.stop();
         await responseCache.close();
         redis?.disconnect();
@@ -84,6 +97,10 @@ export async function buildServices(config: Config, opts: { migrate?: boolean } 
         releaseLock();
       },
     };
+    services.jobs = redisUrl
+      ? new QueueJobStatus(redisUrl, config.jobs.prefix, registeredJobs)
+      : new EmbeddedScheduler(services, registeredJobs());
+    return services;
   } catch (e) {
     await pg?.close().catch(() => {});
     await ch?.close().catch(() => {});

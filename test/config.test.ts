@@ -27,6 +27,7 @@ describe('loadConfig', () => {
     expect(c.ingest).toEqual({ maxEvents: 10_000, maxBytes: 10 * 1024 * 1024, maxFutureDays: 7, dedupCacheSize: 1_000_000 });
     expect(c.usageRetentionDays).toBe(30);
     expect(c.analytics).toEqual({ enabled: true, freeTier: false });
+    expect(c.jobs).toEqual({ prefix: 'tallyhouse' });
     expect(c.bootstrap).toBe(true);
     expect(c.logLevel).toBe('info');
   });
@@ -77,6 +78,7 @@ describe('loadConfig', () => {
     ['LOG_LEVEL', 'verbose'],
     ['CLICKHOUSE_DATABASE', 'bad-name;drop'],
     ['INGEST_MAX_EVENTS', '0'],
+    ['JOBS_PREFIX', 'a:b'], // BullMQ separates its keys with ":"
   ])('refuses %s=%s with a message naming the variable', (variable, value) => {
     const e = configError({ [variable]: value });
     expect(e.issues.map((i) => i.variable)).toEqual([variable]);

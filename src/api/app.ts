@@ -17,6 +17,7 @@ import { registerListEvents } from './events/list-route.js';
 import { registerIngestEvents } from './events/route.js';
 import { registerKeys } from './keys/route.js';
 import { registerOps } from './ops/route.js';
+import { registerOpsJobs } from './ops/jobs/route.js';
 import { registerUsageEvents } from './usage-events/route.js';
 import { registerReports } from './reports/register.js';
 import { registerCsvExport } from './export/csv/route.js';
@@ -24,6 +25,7 @@ import { registerDocs } from './docs/route.js';
 import { registerUnitRates } from './unit-rates/route.js';
 import { registerBudgets } from './budgets/index.js';
 import { registerWebhooks } from './webhooks/route.js';
+import { registerIncidents } from './incidents/index.js';
 
 // Errors raised by Hono's own layers (validators, media-type gate) get the codes the handlers
 // use for the same refusal, so a client sees one code per cause whichever layer said no.
@@ -57,6 +59,7 @@ export function createApp(services: Services) {
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'An API key: th_…' });
   registerOps(app);
+  registerOpsJobs(app);
   registerIngestEvents(app);
   registerListEvents(app);
   registerQuery(app);
@@ -75,6 +78,7 @@ export function createApp(services: Services) {
   registerUnitRates(app);
   registerBudgets(app);
   registerWebhooks(app);
+  registerIncidents(app);
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',

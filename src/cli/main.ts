@@ -8,6 +8,8 @@ import { SCOPES, type Scope } from '../tenancy/keys.js';
 import { bootstrapDemo } from '../tenancy/bootstrap.js';
 import type { Plan } from '../tenancy/tenant-store.js';
 import { seed } from './seed.js';
+import { registeredJobs } from '../jobs/index.js';
+import { JOBS_QUEUE, QueueWorker } from '../jobs/queue-worker.js';
 
 const program = new Command('tallyhouse').description('Multi-tenant usage and cost analytics on ClickHouse');
 
@@ -62,6 +64,35 @@ program
       stopping = true;
       console.log('shutting down…');
       await server.close();
+      await services.close();
+      process.exit(0);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+
+program
+  .command('worker')
+  .description('run the scheduled jobs from the BullMQ queues on REDIS_URL (server mode; run as many as you like)')
+  .option('--concurrency <n>', 'job windows processed at once by this worker', positiveInt, 4)
+  .option('--grace <ms>', 'on SIGTERM, how long running jobs may finish before they go back to the queue', positiveInt, 30_000)
+  .action(async (o: { concurrency: number; grace: number }) => {
+    const cfg = config();
+    if (!cfg.redisUrl) throw new UserError('tallyhouse worker needs REDIS_URL (without it `tallyhouse serve` runs the jobs in-process)');
+    const services = await buildServices(cfg);
+    const worker = new QueueWorker(services, registeredJobs(), cfg.redisUrl, {
+      prefix: cfg.jobs.prefix,
+      concurrency: Math.max(1, o.concurrency),
+      shutdownGraceMs: o.grace,
+    });
+    await worker.start();
+    console.log(`tallyhouse worker: jobs ${registeredJobs().map((j) => j.name).join(', ')} from ${cfg.jobs.prefix}:${JOBS_QUEUE}`);
+    let stopping = false;
+    const stop = async () => {
+      if (stopping) return;
+      stopping = true;
+      console.log('worker: finishing running jobs…');
+      await worker.close();
       await services.close();
       process.exit(0);
     };

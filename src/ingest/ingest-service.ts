@@ -87,6 +87,14 @@ export class IngestService {
     return { accepted: result.fresh.length, duplicates: duplicates + result.known, rejected };
   }
 
+  /**
+   * Runs fn while no batch of this tenant is being inserted by this process (the reconciliation
+   * job rebuilds a tenant-day's rollups under it, so a concurrent insert cannot be counted twice).
+   */
+  exclusive<T>(tenantId: string, fn: () => Promise<T>): Promise<T> {
+    return this.#tenantLocks.run(tenantId, fn);
+  }
+
   // event_type is producer-chosen: cap the label set so a stream of random types cannot
   // grow the metrics without bound.
   readonly #typeLabels = new Set<string>();

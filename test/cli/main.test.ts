@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config.js';
+import { SERVER_REDIS_URL, serverRedisAvailable } from '../helpers/engine.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
@@ -353,4 +354,56 @@ describe('bin/tallyhouse.js', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/--plan must be free, pro or enterprise; got gold/);
   }, 60_000);
+});
+
+describe('tallyhouse worker', () => {
+  const prefix = `th-test-cli-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  afterAll(async () => {
+    const { Redis } = await import('ioredis');
+    const redis = new Redis(SERVER_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    redis.on('error', () => {});
+    try {
+      await redis.connect();
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+        if (keys.length) await redis.del(...keys);
+        cursor = next;
+      } while (cursor !== '0');
+    } catch {
+      // Redis is down: nothing was written
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  it('refuses to start without REDIS_URL, saying serve runs the jobs then', async () => {
+    const r = await run(['worker'], { TALLYHOUSE_DATA_DIR: freshDir() });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^tallyhouse: tallyhouse worker needs REDIS_URL \(without it `tallyhouse serve` runs the jobs in-process\)\n$/);
+  }, 120_000);
+
+  it('runs the jobs from Redis and shuts down cleanly on SIGTERM', async (ctx) => {
+    if (!(await serverRedisAvailable())) return ctx.skip();
+    const dataDir = freshDir();
+    const w = launch(['worker'], { TALLYHOUSE_DATA_DIR: dataDir, REDIS_URL: SERVER_REDIS_URL, JOBS_PREFIX: prefix });
+    await waitForOutput(w, new RegExp(`tallyhouse worker: jobs .*webhooks\\.deliver.* from ${prefix}:jobs`));
+    // Its schedulers are in Redis: the retention window of this hour runs at once.
+    const { Redis } = await import('ioredis');
+    const redis = new Redis(SERVER_REDIS_URL);
+    try {
+      for (const end = Date.now() + 30_000; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) {
+        if (await redis.hget(`${prefix}:jobstats:retention`, 'last_success_at')) break;
+      }
+      expect(Number(await redis.hget(`${prefix}:jobstats:retention`, 'last_success_at'))).toBeGreaterThan(Date.now() - 60_000);
+    } finally {
+      redis.disconnect();
+    }
+    w.child.kill('SIGTERM');
+    const r = await w.done;
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/finishing running jobs/);
+    expect(r.stderr).toBe('');
+    expect(fs.existsSync(path.join(dataDir, 'tallyhouse.lock'))).toBe(false);
+  }, 180_000);
 });

@@ -4,10 +4,11 @@ import { nanoToUsd } from '../../ingest/money.js';
 import { requireScope } from '../auth.js';
 import { ApiError, errorResponses } from '../errors.js';
 import type { AppEnv } from '../env.js';
+import type { ClickHouseStore } from '../../stores/clickhouse/store.js';
 
 const isoTime = z.iso.datetime({ offset: true, message: 'must be an RFC 3339 date-time, e.g. 2026-01-01T00:00:00Z' });
 
-const query = z.object({
+export const eventsPageQuery = z.object({
   from: isoTime.optional().openapi({ description: 'Inclusive start (default: 24 h before `to`)' }),
   to: isoTime.optional().openapi({ description: 'Exclusive end (default: now)' }),
   event_type: z.string().max(128).optional(),
@@ -22,7 +23,7 @@ const query = z.object({
     .openapi({ description: 'next_cursor of the previous page' }),
 });
 
-const storedEvent = z
+export const storedEvent = z
   .object({
     event_id: z.string(),
     ts: z.string(),
@@ -60,7 +61,7 @@ export const listEventsRoute = createRoute({
   summary: 'Read back stored events, newest first, in [from, to)',
   security: [{ bearer: [] }],
   middleware: requireScope('read'),
-  request: { query },
+  request: { query: eventsPageQuery },
   responses: {
     200: {
       description: 'A page of events',
@@ -85,43 +86,53 @@ export function registerListEvents(app: OpenAPIHono<AppEnv>) {
     const toMs = q.to ? Date.parse(q.to) : Date.now();
     const fromMs = q.from ? Date.parse(q.from) : toMs - 86_400_000;
     if (fromMs >= toMs) throw new ApiError(400, 'INVALID_DATE_RANGE', '`from` must be before `to`', { from: q.from, to: q.to });
-    const cursor = q.cursor ? { ms: Number(q.cursor.slice(0, q.cursor.indexOf(':'))), id: q.cursor.slice(q.cursor.indexOf(':') + 1) } : null;
-    // The bounds bind as UTC text: a bare DateTime64(3) parameter is read in the server's time
-    // zone, which shifted the window on a host not on UTC.
-    const rows = await c.get('services').ch.query<Row>(
-      `SELECT event_id, formatDateTime(ts, '%Y-%m-%dT%H:%i:%S.%fZ') AS ts_iso, formatDateTime(ingested_at, '%Y-%m-%dT%H:%i:%S.%fZ') AS ingested_iso,
-              toString(toUnixTimestamp64Milli(ts)) AS ts_ms,
-              event_type, project, environment, user_id, agent_id, api_key_id, feature, model, provider, endpoint,
-              run_id, policy_id, source, success, status, requests, input_tokens, output_tokens, compute_units,
-              latency_ms, toString(cost_nano) AS cost_nano, cost_unpriced, metadata
-       FROM events
-       WHERE tenant_id = {tenant:String} AND ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')}
-         AND ({type:String} = '' OR event_type = {type:String})
-         AND ({run:String} = '' OR run_id = {run:String})
-         AND ({has_cursor:UInt8} = 0 OR (toUnixTimestamp64Milli(ts), event_id) < ({cursor_ms:Int64}, {cursor_id:String}))
-       ORDER BY ts DESC, event_id DESC
-       LIMIT {limit:UInt32}`,
-      {
-        tenant: c.get('principal').tenant.id,
-        from: chTime(fromMs),
-        to: chTime(toMs),
-        type: q.event_type ?? '',
-        run: q.run_id ?? '',
-        has_cursor: cursor ? 1 : 0,
-        cursor_ms: cursor?.ms ?? 0,
-        cursor_id: cursor?.id ?? '',
-        limit: q.limit,
-      },
-    );
-    const events = rows.map(({ ts_ms: _ms, ts_iso, ingested_iso, cost_nano, cost_unpriced, ...r }) => ({
-      ...r,
-      // formatDateTime %f prints 6 digits for DateTime64(3); keep milliseconds.
-      ts: ts_iso.replace(/(\.\d{3})\d*Z$/, '$1Z'),
-      ingested_at: ingested_iso.replace(/(\.\d{3})\d*Z$/, '$1Z'),
-      cost_usd: nanoToUsd(cost_nano),
-      cost_unpriced: cost_unpriced === 1,
-    }));
-    const last = rows[rows.length - 1];
-    return c.json({ events, next_cursor: rows.length === q.limit && last ? `${last.ts_ms}:${last.event_id}` : null }, 200);
+    return c.json(await listStoredEvents(c.get('services').ch, c.get('principal').tenant.id, { fromMs, toMs, eventType: q.event_type, runId: q.run_id, cursor: q.cursor, limit: q.limit }), 200);
   });
+}
+
+/** One page of a tenant's stored events, newest first (also GET /api/v1/runs/{run_id}/events). */
+export async function listStoredEvents(
+  ch: ClickHouseStore,
+  tenantId: string,
+  q: { fromMs: number; toMs: number; eventType?: string; runId?: string; cursor?: string; limit: number },
+): Promise<{ events: z.infer<typeof storedEvent>[]; next_cursor: string | null }> {
+  const { fromMs, toMs } = q;
+  const cursor = q.cursor ? { ms: Number(q.cursor.slice(0, q.cursor.indexOf(':'))), id: q.cursor.slice(q.cursor.indexOf(':') + 1) } : null;
+  // The bounds bind as UTC text: a bare DateTime64(3) parameter is read in the server's time
+  // zone, which shifted the window on a host not on UTC.
+  const rows = await ch.query<Row>(
+    `SELECT event_id, formatDateTime(ts, '%Y-%m-%dT%H:%i:%S.%fZ') AS ts_iso, formatDateTime(ingested_at, '%Y-%m-%dT%H:%i:%S.%fZ') AS ingested_iso,
+            toString(toUnixTimestamp64Milli(ts)) AS ts_ms,
+            event_type, project, environment, user_id, agent_id, api_key_id, feature, model, provider, endpoint,
+            run_id, policy_id, source, success, status, requests, input_tokens, output_tokens, compute_units,
+            latency_ms, toString(cost_nano) AS cost_nano, cost_unpriced, metadata
+     FROM events
+     WHERE tenant_id = {tenant:String} AND ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')}
+       AND ({type:String} = '' OR event_type = {type:String})
+       AND ({run:String} = '' OR run_id = {run:String})
+       AND ({has_cursor:UInt8} = 0 OR (toUnixTimestamp64Milli(ts), event_id) < ({cursor_ms:Int64}, {cursor_id:String}))
+     ORDER BY ts DESC, event_id DESC
+     LIMIT {limit:UInt32}`,
+    {
+      tenant: tenantId,
+      from: chTime(fromMs),
+      to: chTime(toMs),
+      type: q.eventType ?? '',
+      run: q.runId ?? '',
+      has_cursor: cursor ? 1 : 0,
+      cursor_ms: cursor?.ms ?? 0,
+      cursor_id: cursor?.id ?? '',
+      limit: q.limit,
+    },
+  );
+  const events = rows.map(({ ts_ms: _ms, ts_iso, ingested_iso, cost_nano, cost_unpriced, ...r }) => ({
+    ...r,
+    // formatDateTime %f prints 6 digits for DateTime64(3); keep milliseconds.
+    ts: ts_iso.replace(/(\.\d{3})\d*Z$/, '$1Z'),
+    ingested_at: ingested_iso.replace(/(\.\d{3})\d*Z$/, '$1Z'),
+    cost_usd: nanoToUsd(cost_nano),
+    cost_unpriced: cost_unpriced === 1,
+  }));
+  const last = rows[rows.length - 1];
+  return { events, next_cursor: rows.length === q.limit && last ? `${last.ts_ms}:${last.event_id}` : null };
 }

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIMENSIONS } from '../../../src/query/catalog.js';
+import { recordAnomaly, transitionIncident } from '../../../src/control/incidents/record.js';
 import { startTestEngine, type TestEngine, type TestTenant } from '../../helpers/engine.js';
 import { dimensionParams, isStringSchema, operations, pathVariants, requestFor, resolve, valueFor, type FillContext, type OpenApiDoc, type Operation, type WalkRequest } from './openapi-walk.js';
 
@@ -124,6 +125,10 @@ describe('tenant isolation and injection safety of every analytics, reports, usa
     const keyIds = (await engine.services.tenants.listKeys(a.id)).map((k) => k.id);
     aSecrets = [...Object.values(A_DIMS), A_TYPE, META.key, META.value, DASHBOARD, a.id, a.name, ...keyIds];
     await engine.services.pg.pool.query(`INSERT INTO tenant_unit_rates (tenant_id, event_type, usd_per_event) VALUES ($1, $2, 0.5)`, [a.id, A_TYPE]);
+    // One incident resolved inside the window, so /reports/mttr has A's data to show (and to hide from B).
+    const deps = { pool: engine.services.pg.pool, notifications: engine.services.notifications };
+    const found = await recordAnomaly(deps, { tenantId: a.id, type: 'BUDGET_EXCEEDED', severity: 'HIGH', dimension: 'tenant', windowStart: new Date(now - 3 * 3_600_000), windowEnd: new Date(now - 2 * 3_600_000), observed: '1', dedupKey: 'isolation' }, new Date(now - 2 * 3_600_000));
+    await transitionIncident(deps, a.id, found.incident!.id, 'resolved', 'isolation test', { at: new Date(now - 3_600_000) });
 
     doc = (await (await engine.request('GET', '/openapi.json')).json()) as OpenApiDoc;
     all = operations(doc, PREFIXES);

@@ -28,6 +28,8 @@ import {
 import { MAX_BREAKDOWN_GROUPS } from '../statistics/cost.js';
 import { parseWindow, windowFields } from '../statistics/params.js';
 import { signalsSchema } from '../statistics/schemas.js';
+import { getIncident } from '../../../control/incidents/store.js';
+import { incidentScope, runFilter, wholeRetention } from '../../incidents/costs.js';
 
 /**
  * Seed 004 §4: GET /api/v1/analytics/costs — spend broken down by one attribution dimension,
@@ -41,7 +43,7 @@ const costsQuery = z.object({
   group_by: z.enum(GROUP_BY as [keyof typeof BREAKDOWNS, ...(keyof typeof BREAKDOWNS)[]]).default('model').openapi({ description: 'Row dimension (default model)' }),
   api_key_id: idParam.optional().openapi({ description: 'Only events attributed to this API key' }),
   policy_id: idParam.optional().openapi({ description: 'Only events that name this policy' }),
-  incident_id: idParam.optional().openapi({ description: 'Not available yet: always 404 INCIDENT_NOT_FOUND (see the route description)' }),
+  incident_id: idParam.optional().openapi({ description: 'Only the events of this incident: its source run, or its window and scope (see the route description)' }),
   limit: z.coerce.number().int().min(1).max(1000).default(100).openapi({ description: 'Rows; the rest is summed into one `other` row' }),
 });
 
@@ -50,6 +52,10 @@ const costsResponse = z
     window: z.object({ from: z.string(), to: z.string() }),
     group_by: z.enum(GROUP_BY as [keyof typeof BREAKDOWNS, ...(keyof typeof BREAKDOWNS)[]]),
     filters: z.object({ api_key_id: z.string().nullable(), policy_id: z.string().nullable() }),
+    incident: z
+      .object({ id: z.string(), run_id: z.string().nullable(), dimension: z.string(), dimension_value: z.string().nullable() })
+      .nullable()
+      .openapi({ description: 'With incident_id: what narrowed the events (run_id, or the window plus dimension value)' }),
     totals: z.object(costFieldsSchema),
     rows: z.array(breakdownRowSchema(null, 'The group value, in the field named for group_by: model, feature_tag, user_id, api_key_id (with key_name, key_prefix), project, provider or run_id')),
     signals: signalsSchema,
@@ -65,8 +71,10 @@ export const costsRoute = createRoute({
     'Rows sorted by spend with spend_cents, spend_usd (exact), requests, input/output tokens and pct_of_total (share of the window spend, ' +
     '2 decimals). api_key_id and policy_id narrow the events counted (policy_id and group_by=run read raw events: the rollups do not ' +
     'keep them). Events without a value form the row whose value is null ("untagged" for features). ' +
-    'incident_id: incidents are not recorded yet (they arrive with anomaly detection), so every incident_id answers ' +
-    '404 INCIDENT_NOT_FOUND rather than an empty or made-up breakdown. Default window: the last 7 days. Cached 5 minutes per tenant and query.',
+    'incident_id (seed 004 §2.6): the events behind an incident — those carrying its source run_id (window: from/to when given, else all ' +
+    'of retention), or, without a source run, those in the incident’s window [window_start, window_end) on its scope (the budget’s scope, ' +
+    'else its dimension value, else the whole tenant; from/to are then ignored). An unknown incident (or another tenant’s) → 404 ' +
+    'INCIDENT_NOT_FOUND. Default window: the last 7 days. Cached 5 minutes per tenant and query.',
   security: [{ bearer: [] }],
   middleware: [analyticsEnabled, requireScope('read'), analyticsPlan, cached('analytics-costs', DEFAULT_TTL_MS)],
   request: { query: costsQuery },
@@ -81,12 +89,25 @@ export function registerCosts(app: OpenAPIHono<AppEnv>) {
   app.openapi(costsRoute, async (c) => {
     const q = c.req.valid('query');
     const tenantId = c.get('principal').tenant.id;
-    const { fromMs, toMs } = parseWindow(q.from, q.to);
-    if (q.incident_id !== undefined) {
-      throw new ApiError(404, 'INCIDENT_NOT_FOUND', `incident ${JSON.stringify(q.incident_id)} not found`, { field: 'incident_id' });
-    }
+    let { fromMs, toMs } = parseWindow(q.from, q.to);
     const spec = BREAKDOWNS[q.group_by];
     const filters: DimensionFilter[] = [];
+    let incident: { id: string; run_id: string | null; dimension: string; dimension_value: string | null } | null = null;
+    if (q.incident_id !== undefined) {
+      const { pg, config } = c.get('services');
+      const inc = await getIncident(pg.pool, tenantId, q.incident_id);
+      if (!inc) throw new ApiError(404, 'INCIDENT_NOT_FOUND', `incident ${JSON.stringify(q.incident_id)} not found`, { field: 'incident_id' });
+      if (inc.sourceRunId) {
+        if (q.from === undefined && q.to === undefined) ({ fromMs, toMs } = wholeRetention(config));
+        filters.push(...runFilter(inc.sourceRunId));
+        incident = { id: inc.id, run_id: inc.sourceRunId, dimension: 'run_id', dimension_value: inc.sourceRunId };
+      } else {
+        const scope = await incidentScope(pg.pool, inc);
+        ({ fromMs, toMs } = { fromMs: Date.parse(inc.windowStart), toMs: Date.parse(inc.windowEnd) });
+        filters.push(...scope.filters);
+        incident = { id: inc.id, run_id: null, dimension: scope.dimension, dimension_value: scope.value };
+      }
+    }
     if (q.api_key_id !== undefined) filters.push({ dimension: 'api_key_id', op: 'eq', values: [q.api_key_id] });
     if (q.policy_id !== undefined) filters.push({ dimension: 'policy_id', op: 'eq', values: [q.policy_id] });
     const question: Question = { tenantId, metrics: COST_METRICS, dimensions: [spec.dimension], tz: 'UTC', fromMs, toMs, filters, metadata: [] };
@@ -117,6 +138,7 @@ export function registerCosts(app: OpenAPIHono<AppEnv>) {
       window: { from: isoUtc(fromMs), to: isoUtc(toMs) },
       group_by: q.group_by,
       filters: { api_key_id: q.api_key_id ?? null, policy_id: q.policy_id ?? null },
+      incident,
       totals: costFields(totals),
       rows: breakdownRows(spec, groups, totals, q.limit, labels),
       signals: { sources: sourceTables(sources), freshness_sec: freshnessSec(newest) },

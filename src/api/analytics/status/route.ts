@@ -1,5 +1,6 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { SourceName } from '../../../query/catalog.js';
+import { lastReconciliation } from '../../../jobs/reconciliation-runs.js';
 import { freshnessSec, newestEventMs } from '../../../query/freshness.js';
 import { plan, type Question } from '../../../query/planner.js';
 import { DAY_MS } from '../../../query/time-buckets.js';
@@ -57,6 +58,15 @@ const statusSchema = z
     subdomains: z.array(z.string()),
     topics: z.object({ usage: topicSchema, cost: topicSchema }),
     freshness_sec: z.number().int().nullable().openapi({ description: "Age in seconds of the tenant's newest event (null: no events)" }),
+    reconciliation: z
+      .object({
+        last_run_at: z.string().openapi({ description: 'When the newest successful reconciliation run covering this tenant finished' }),
+        hours_checked: z.number().int().openapi({ description: "This tenant's hours compared with deduplicated raw events in that run" }),
+        hours_repaired: z.number().int().openapi({ description: "This tenant's hours whose rollups differed and were rebuilt" }),
+        lag_sec: z.number().int().nullable().openapi({ description: 'Age of the end of the newest closed hour the run checked' }),
+      })
+      .nullable()
+      .openapi({ description: 'Last reconciliation of rollups against raw events (null: none yet)' }),
   })
   .openapi('AnalyticsStatus');
 
@@ -76,7 +86,10 @@ export function registerAnalyticsStatus(app: OpenAPIHono<AppEnv>) {
   const topic = (tables: string[]) => ({ read: true, write: false, signals_bound: tables.length, tables });
   const topics = { usage: topic(topicTables(usageQuestions)), cost: topic(topicTables(costQuestions)) };
   app.openapi(analyticsStatusRoute, async (c) => {
-    const newest = await newestEventMs(c.get('services').ch, c.get('principal').tenant.id);
-    return c.json({ domain: 'analytics' as const, subdomains: ['statistics'], topics, freshness_sec: freshnessSec(newest) }, 200);
+    const { ch, pg } = c.get('services');
+    const tenantId = c.get('principal').tenant.id;
+    const newest = await newestEventMs(ch, tenantId);
+    const reconciliation = await lastReconciliation(pg.pool, tenantId);
+    return c.json({ domain: 'analytics' as const, subdomains: ['statistics'], topics, freshness_sec: freshnessSec(newest), reconciliation }, 200);
   });
 }

@@ -127,7 +127,7 @@ for (const [mode, skip] of await pgModes()) {
       expect(both.rows.map((r) => [r.user_id, r.spend_usd])).toEqual([['u2', 0.04]]);
     });
 
-    it('answers 404 INCIDENT_NOT_FOUND for any incident_id (no incidents are recorded yet)', async () => {
+    it('answers 404 INCIDENT_NOT_FOUND for an incident_id the tenant does not have', async () => {
       for (const id of ['inc-1', '00000000-0000-0000-0000-000000000000']) {
         const err = await expectError(await engine.request('GET', `${PATH}?${new URLSearchParams({ ...W, incident_id: id })}`, { key: a.read }), 404, 'INCIDENT_NOT_FOUND');
         expect(err.details).toEqual({ field: 'incident_id' });
