@@ -150,3 +150,14 @@ export async function applicableBudgets(pool: Pool, tenantId: string, scopeType:
   );
   return rows.map(toBudget);
 }
+
+/** Every tenant's live budgets with the tenant's time zone (their periods' calendar), for detection. */
+export async function liveBudgetsOfAllTenants(pool: Pool): Promise<{ budget: Budget; timezone: string }[]> {
+  const { rows } = await pool.query(
+    `SELECT b.id, b.tenant_id, b.name, b.scope_type, b.scope_value, b.period, b.metric, b.limit_value::text AS limit_value,
+            b.thresholds::text[] AS thresholds, b.created_at, b.updated_at, t.timezone AS tenant_timezone
+     FROM budgets b JOIN tenants t ON t.id = b.tenant_id
+     WHERE b.deleted_at IS NULL ORDER BY b.tenant_id, b.created_at, b.id`,
+  );
+  return rows.map((r) => ({ budget: toBudget(r), timezone: String(r.tenant_timezone) }));
+}
