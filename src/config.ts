@@ -37,6 +37,8 @@ export const configSchema = z.object({
     .string()
     .regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, 'must be a cluster name')
     .optional(),
+  /** Embedded chDB connections on the one data dir: reads run concurrently, one per connection. */
+  CLICKHOUSE_EMBEDDED_CONNECTIONS: int(1, 64).default(4),
 
   DATABASE_URL: optionalUrl,
   REDIS_URL: optionalUrl,
@@ -67,8 +69,33 @@ export const configSchema = z.object({
   WEBHOOK_TIMEOUT_MS: int(100, 120_000).default(5000),
   WEBHOOK_MAX_ATTEMPTS: int(1, 100).default(8),
 
+  /** HMAC secret of stored API key hashes (src/tenancy/key-hash-secret.ts); generated when unset. */
+  KEY_HASH_SECRET: z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 32`)').optional(),
+  /** Failed API-key attempts (unknown, revoked or malformed keys) per source IP per minute; 0 = off. */
+  AUTH_FAILURES_PER_MINUTE: int(0, 1_000_000).default(30),
+
   /** Key prefix of the job queues in Redis (server mode), so deployments can share one Redis. */
   JOBS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, "_", "." or "-" (no ":")').default('tallyhouse'),
+
+  /** Largest request body of any route but POST /api/v1/events (which has INGEST_MAX_BYTES): 413 past it. */
+  API_MAX_BODY_BYTES: int(1024, 64 * 1024 * 1024).default(1024 * 1024),
+  /** Time to receive a whole request (headers and body); a slower client gets 408 (slow-drip bodies). */
+  REQUEST_TIMEOUT_MS: int(100, 3_600_000).default(60_000),
+
+  /** Spike/drop detection: below this excess (USD per hour) an anomaly is recorded, capped LOW, not notified. */
+  DETECTION_MIN_IMPACT_USD: z.string().trim().regex(/^\d{1,10}(\.\d{1,9})?$/, 'must be a non-negative decimal amount in USD, e.g. "10"').default('10'),
+  /** |robust z| lower bounds of LOW, MEDIUM, HIGH, CRITICAL (src/control/detection/seasonal.ts). */
+  DETECTION_Z_BANDS: z
+    .string()
+    .trim()
+    .regex(/^\d+(\.\d+)?(,\d+(\.\d+)?){3}$/, 'four comma-separated numbers, e.g. "3,5,8,12"')
+    .transform((s) => s.split(',').map(Number) as [number, number, number, number])
+    .refine((b) => b[0] > 0 && b.every((v, i) => i === 0 || v > b[i - 1]!), 'must be > 0 and strictly increasing')
+    .default([3, 5, 8, 12]),
+  /** Error-rate spikes: an endpoint/model needs this many requests in the hour to be scored. */
+  DETECTION_MIN_ERROR_REQUESTS: int(1, 1_000_000_000).default(50),
+  /** Seasonal detection checks the last closed hour from this many minutes past the hour (late events). */
+  DETECTION_GRACE_MINUTES: int(0, 59).default(5),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
@@ -78,7 +105,7 @@ export interface Config {
   host: string;
   port: number;
   clickhouse:
-    | { mode: 'embedded'; path: string; database: string; cluster?: undefined }
+    | { mode: 'embedded'; path: string; database: string; cluster?: undefined; connections?: number }
     | { mode: 'server'; url: string; user: string; password: string; database: string; cluster?: string };
   postgres: { mode: 'embedded'; path: string } | { mode: 'server'; url: string };
   redisUrl?: string;
@@ -94,6 +121,10 @@ export interface Config {
   logLevel: RawConfig['LOG_LEVEL'];
   webhooks: { pollMs: number; timeoutMs: number; maxAttempts: number };
   jobs: { prefix: string };
+  http: { maxBodyBytes: number; requestTimeoutMs: number };
+  keyHashSecret?: string;
+  authFailuresPerMinute: number;
+  detection: { minImpactUsd: string; zBands: [number, number, number, number]; minErrorRequests: number; graceMinutes: number };
 }
 
 export class ConfigError extends Error {
@@ -139,7 +170,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           database: c.CLICKHOUSE_DATABASE,
           cluster: c.CLICKHOUSE_CLUSTER,
         }
-      : { mode: 'embedded', path: path.join(dataDir, 'clickhouse'), database: c.CLICKHOUSE_DATABASE },
+      : { mode: 'embedded', path: path.join(dataDir, 'clickhouse'), database: c.CLICKHOUSE_DATABASE, connections: c.CLICKHOUSE_EMBEDDED_CONNECTIONS },
     postgres: c.DATABASE_URL
       ? { mode: 'server', url: c.DATABASE_URL }
       : { mode: 'embedded', path: path.join(dataDir, 'postgres') },
@@ -160,5 +191,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: c.LOG_LEVEL,
     webhooks: { pollMs: c.WEBHOOK_POLL_MS, timeoutMs: c.WEBHOOK_TIMEOUT_MS, maxAttempts: c.WEBHOOK_MAX_ATTEMPTS },
     jobs: { prefix: c.JOBS_PREFIX },
+    http: { maxBodyBytes: c.API_MAX_BODY_BYTES, requestTimeoutMs: c.REQUEST_TIMEOUT_MS },
+    keyHashSecret: c.KEY_HASH_SECRET,
+    authFailuresPerMinute: c.AUTH_FAILURES_PER_MINUTE,
+    detection: {
+      minImpactUsd: c.DETECTION_MIN_IMPACT_USD,
+      zBands: c.DETECTION_Z_BANDS,
+      minErrorRequests: c.DETECTION_MIN_ERROR_REQUESTS,
+      graceMinutes: c.DETECTION_GRACE_MINUTES,
+    },
   };
 }

@@ -15,8 +15,9 @@ export function createMetrics() {
     }),
     usageEvents: new client.Counter({
       name: 'usage_events_total',
-      help: 'Accepted usage events by event type',
-      labelNames: ['event_type'] as const,
+      // No per-type label: event types are producer-chosen strings, i.e. tenant data, and /metrics
+      // is one engine-wide page that must not show one tenant's vocabulary to anyone else.
+      help: 'Accepted usage events (all tenants)',
       registers: [registry],
     }),
     ingestBatchSize: new client.Histogram({

@@ -9,6 +9,8 @@ import { createClickHouseStore, type ClickHouseStore } from './stores/clickhouse
 import { migratePostgres } from './stores/postgres/migrate.js';
 import { createPostgresStore, type PostgresStore } from './stores/postgres/pool.js';
 import { TenantStore } from './tenancy/tenant-store.js';
+import { loadKeyHashSecret } from './tenancy/key-hash-secret.js';
+import { createAuthFailureLimiter } from './api/auth.js';
 import type { Redis } from 'ioredis';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import { createResponseCache, type ResponseCache } from './api/response-cache.js';
@@ -33,6 +35,8 @@ export interface Services {
   redis?: Redis;
   responseCache: ResponseCache;
   rateLimiter: RateLimiterAbstract | null;
+  /** Failed API-key attempts per source address (src/api/auth.ts); null when off. */
+  authFailures: RateLimiterAbstract | null;
   /** Webhook notifications: enqueue from anywhere; server.ts polls deliverDue while serving. */
   notifications: NotificationDispatcher;
   /**
@@ -57,7 +61,8 @@ export async function buildServices(config: Config, opts: { migrate?: boolean } 
     // Without migrating first (`tallyhouse migrate`) the price table may not exist yet: the book
     // then loads on first use (IngestService calls ensureFresh before pricing a batch).
     if (opts.migrate !== false) await prices.refresh();
-    const tenants = new TenantStore(pg.pool);
+    const pgForSecret = pg;
+    const tenants = new TenantStore(pg.pool, () => loadKeyHashSecret(config, pgForSecret.pool));
     const ingest = new IngestService(ch, prices, metrics, {
       maxFutureDays: config.ingest.maxFutureDays,
       retentionDays: config.retentionDays,
@@ -65,6 +70,7 @@ export async function buildServices(config: Config, opts: { migrate?: boolean } 
     const redis = config.redisUrl ? createRedis(config.redisUrl) : undefined;
     const responseCache = createResponseCache(config.redisUrl);
     const rateLimiter = createRateLimiter(config.rateLimitPerMinute, redis);
+    const authFailures = createAuthFailureLimiter(config.authFailuresPerMinute, redis);
     const notifications = new NotificationDispatcher(new WebhookStore(pg.pool), {
       timeoutMs: config.webhooks.timeoutMs,
       maxAttempts: config.webhooks.maxAttempts,
@@ -83,6 +89,7 @@ export async function buildServices(config: Config, opts: { migrate?: boolean } 
       redis,
       responseCache,
       rateLimiter,
+      authFailures,
       notifications,
       // Replaced just below: the embedded scheduler hands its jobs these very services.
       jobs: undefined as unknown as JobRuntime,

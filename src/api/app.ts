@@ -5,6 +5,8 @@ import { routePath } from 'hono/route';
 import type { Services } from '../services.js';
 import type { AppEnv } from './env.js';
 import { ApiError, errorBody, sendError, validationError } from './errors.js';
+import { isConnectionError } from '../stores/unavailable.js';
+import { storeUnavailable } from './store-unavailable.js';
 import { registerQuery } from './analytics/query/route.js';
 import { registerQueryExport } from './analytics/query/export-route.js';
 import { registerExportEvents } from './export/events/route.js';
@@ -26,6 +28,9 @@ import { registerUnitRates } from './unit-rates/route.js';
 import { registerBudgets } from './budgets/index.js';
 import { registerWebhooks } from './webhooks/route.js';
 import { registerIncidents } from './incidents/index.js';
+import { requestGuards } from './request-guards.js';
+import { registerSession } from './web/session-route.js';
+import { registerWebConsole } from './web/static-route.js';
 
 // Errors raised by Hono's own layers (validators, media-type gate) get the codes the handlers
 // use for the same refusal, so a client sees one code per cause whichever layer said no.
@@ -33,6 +38,12 @@ const HTTP_EXCEPTION_CODES: Record<number, string> = {
   400: 'INVALID_REQUEST',
   413: 'PAYLOAD_TOO_LARGE',
   415: 'UNSUPPORTED_MEDIA_TYPE',
+};
+
+/** The document's header, shared with the SDK type generator (src/client/gen/openapi-types.ts). */
+export const OPENAPI_DOCUMENT_CONFIG = {
+  openapi: '3.1.0',
+  info: { title: 'tallyhouse', version: '0.1.0', description: 'Multi-tenant usage and cost analytics on ClickHouse' },
 };
 
 export function createApp(services: Services) {
@@ -57,6 +68,8 @@ export function createApp(services: Services) {
     }
   });
 
+  app.use('*', ...requestGuards(services.config));
+
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'An API key: th_…' });
   registerOps(app);
   registerOpsJobs(app);
@@ -79,11 +92,10 @@ export function createApp(services: Services) {
   registerBudgets(app);
   registerWebhooks(app);
   registerIncidents(app);
+  registerSession(app);
+  registerWebConsole(app);
 
-  app.doc31('/openapi.json', {
-    openapi: '3.1.0',
-    info: { title: 'tallyhouse', version: '0.1.0', description: 'Multi-tenant usage and cost analytics on ClickHouse' },
-  });
+  app.doc31('/openapi.json', OPENAPI_DOCUMENT_CONFIG);
 
   app.notFound((c) => c.json(errorBody(c, 'NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`), 404));
   app.onError((err, c) => {
@@ -94,6 +106,7 @@ export function createApp(services: Services) {
       return c.json(errorBody(c, code, err.message || 'request failed'), status);
     }
     if (err instanceof SyntaxError) return c.json(errorBody(c, 'MALFORMED_BODY', `malformed JSON body: ${err.message}`), 400);
+    if (isConnectionError(err)) return sendError(c, storeUnavailable(err));
     console.error(`[${c.get('requestId')}] ${c.req.method} ${c.req.path}:`, err);
     return c.json(errorBody(c, 'INTERNAL', 'internal error; the request id identifies it in the server log'), 500);
   });

@@ -16,7 +16,14 @@ export async function readBody(c: Context, limit: number): Promise<string> {
   let size = 0;
   const reader = stream.getReader();
   for (;;) {
-    const { done, value } = await reader.read();
+    let chunk: ReadableStreamReadResult<Uint8Array>;
+    try {
+      chunk = await reader.read();
+    } catch {
+      // The client went away or the server's request timeout cut it off: not a server fault.
+      throw new ApiError(408, 'REQUEST_TIMEOUT', 'the request body stopped arriving before its end');
+    }
+    const { done, value } = chunk;
     if (done) break;
     size += value.byteLength;
     if (size > limit) {

@@ -24,23 +24,36 @@ export interface CachedResponse {
 }
 
 export function createResponseCache(redisUrl: string | undefined): ResponseCache {
-  const store = redisUrl ? createRedisKeyv(redisUrl, { namespace: 'tallyhouse', throwOnConnectError: false }) : createMemoryKeyv({ lruSize: 10_000 });
+  // While Redis is away, commands fail at once (disableOfflineQueue) rather than queue until it
+  // is back: a request must not wait on its cache. The client reconnects by itself.
+  const store = redisUrl
+    ? createRedisKeyv({ url: redisUrl, disableOfflineQueue: true }, { namespace: 'tallyhouse', throwOnConnectError: false, connectionTimeout: CACHE_OP_TIMEOUT_MS })
+    : createMemoryKeyv({ lruSize: 10_000 });
   const cache: Cache = createCache({ stores: [store] });
   return {
     async get(key) {
       try {
-        return (await cache.get<CachedResponse>(key)) ?? undefined;
+        return (await withTimeout(cache.get<CachedResponse>(key))) ?? undefined;
       } catch {
         return undefined; // a cache that is down is a miss, never an error
       }
     },
     async set(key, value, ttlMs) {
-      await cache.set(key, value, ttlMs).catch(() => {});
+      await withTimeout(cache.set(key, value, ttlMs)).catch(() => {});
     },
     async close() {
       await cache.disconnect().catch(() => {});
     },
   };
+}
+
+/** A cache that does not answer within this is treated as down for that request (a miss). */
+const CACHE_OP_TIMEOUT_MS = 500;
+
+function withTimeout<T>(p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('cache timeout')), CACHE_OP_TIMEOUT_MS)));
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
 export const SUMMARY_TTL_MS = 60_000;

@@ -9,12 +9,16 @@ import { NANO_PER_USD, usdToNano } from './money.js';
  * The tenant never comes from here (see TENANT_FIELD).
  */
 const CONTROL = /[\u0000-\u001f\u007f]/;
+// A UTF-16 surrogate without its pair ("\ud800" is valid JSON) is no Unicode text: ClickHouse
+// refuses the whole insert (CANNOT_PARSE_ESCAPE_SEQUENCE), which failed the batch with a 500.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 /** A dimension value: bounded, no control characters (also a key's user_id, which events carry). */
 export const dim = (max = 256) =>
   z
     .string()
     .max(max, `at most ${max} characters`)
-    .refine((s) => !CONTROL.test(s), 'control characters are not allowed');
+    .refine((s) => !CONTROL.test(s), 'control characters are not allowed')
+    .refine((s) => !LONE_SURROGATE.test(s), 'unpaired UTF-16 surrogates (e.g. "\\ud800") are not allowed');
 const count = (max: number) =>
   z.number().int('must be a whole number').min(0, 'must not be negative').max(max, `at most ${max}`);
 

@@ -81,9 +81,7 @@ export class IngestService {
       return { fresh, known: unique.length - fresh.length };
     });
 
-    const byType = new Map<string, number>();
-    for (const v of result.fresh) byType.set(v.input.event_type, (byType.get(v.input.event_type) ?? 0) + 1);
-    for (const [t, n] of byType) this.metrics.usageEvents.inc({ event_type: this.#typeLabel(t) }, n);
+    if (result.fresh.length) this.metrics.usageEvents.inc(result.fresh.length);
     return { accepted: result.fresh.length, duplicates: duplicates + result.known, rejected };
   }
 
@@ -93,16 +91,6 @@ export class IngestService {
    */
   exclusive<T>(tenantId: string, fn: () => Promise<T>): Promise<T> {
     return this.#tenantLocks.run(tenantId, fn);
-  }
-
-  // event_type is producer-chosen: cap the label set so a stream of random types cannot
-  // grow the metrics without bound.
-  readonly #typeLabels = new Set<string>();
-  #typeLabel(t: string): string {
-    if (this.#typeLabels.has(t)) return t;
-    if (this.#typeLabels.size >= 200) return 'other';
-    this.#typeLabels.add(t);
-    return t;
   }
 
   async #alreadyStored(tenantId: string, events: ValidEvent[]): Promise<Set<string>> {

@@ -1,3 +1,4 @@
+import { duplicateKey } from './json-duplicate-key.js';
 import { jsonErrorOffset } from './json-error-offset.js';
 
 /** Turns a request body (JSON array or NDJSON) into raw event values, or says where it broke. */
@@ -38,6 +39,7 @@ export function parseBatch(body: string, format: BatchFormat, maxEvents: number)
       throw new BatchParseError('expected a JSON array of events (or send application/x-ndjson, one event per line)');
     }
     if (value.length > maxEvents) throw new BatchTooLargeError(maxEvents);
+    refuseDuplicateKeys(body, 0);
     return value;
   }
   const out: unknown[] = [];
@@ -56,10 +58,20 @@ export function parseBatch(body: string, format: BatchFormat, maxEvents: number)
       } catch (e) {
         throw new BatchParseError(`malformed NDJSON at line ${line}: ${(e as Error).message}`, line);
       }
+      refuseDuplicateKeys(text, line - 1);
     }
     start = end + 1;
   }
   return out;
+}
+
+/** Refuses the batch when an object names a key twice (JSON.parse would keep the last silently). */
+function refuseDuplicateKeys(text: string, linesBefore: number): void {
+  const dup = duplicateKey(text);
+  if (!dup) return;
+  let line = linesBefore + 1;
+  for (let i = 0; i < dup.offset; i++) if (text.charCodeAt(i) === 10) line++;
+  throw new BatchParseError(`duplicate key ${JSON.stringify(dup.key)} at line ${line}: an object must name each field once`, line);
 }
 
 // V8 names a position for some JSON errors only; the scanner finds it for the others.

@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import { pricePerMtokToNano, tokenCostNano } from './money.js';
+import { isConnectionError } from '../stores/unavailable.js';
 
 interface PriceRow {
   tenantId: string | null;
@@ -27,6 +28,7 @@ export class PriceBook {
   #rows: PriceRow[] = [];
   #byModel = new Map<string, PriceRow[]>();
   #loadedAt = 0;
+  #retryAt = 0;
 
   constructor(
     private readonly pool: Pool,
@@ -60,7 +62,17 @@ export class PriceBook {
   }
 
   async ensureFresh(): Promise<void> {
-    if (Date.now() - this.#loadedAt > this.refreshMs) await this.refresh();
+    const now = Date.now();
+    if (now - this.#loadedAt <= this.refreshMs || now < this.#retryAt) return;
+    try {
+      await this.refresh();
+    } catch (e) {
+      // Postgres away: ingestion goes on with the table loaded last (prices change rarely) and
+      // tries again in 5 s; only a book never loaded has nothing to price with and fails the
+      // batch (503, not acknowledged).
+      if (this.#loadedAt === 0 || !isConnectionError(e)) throw e;
+      this.#retryAt = now + 5000;
+    }
   }
 
   /** Candidates for a model, most specific first (cached per tenant+model). */

@@ -96,6 +96,9 @@ export class QueueWorker {
     const { prefix } = this.opts;
     this.queue = new Queue(JOBS_QUEUE, { connection: this.connection(), prefix });
     this.dead = new Queue(DEAD_LETTER_QUEUE, { connection: this.connection(), prefix });
+    // Without a listener a Queue's connection error (Redis away) is printed raw by BullMQ; the
+    // connection reconnects by itself, so a log line through opts.log is all it needs.
+    for (const q of [this.queue, this.dead]) q.on('error', (e) => this.opts.log(`queue ${q.name}: ${errorText(e)}`));
     this.stats = new JobStatsStore(this.connection(), prefix);
     if (this.opts.schedule) {
       for (const def of this.byName.values()) {

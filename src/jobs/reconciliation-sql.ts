@@ -1,6 +1,6 @@
 /**
  * SQL of the reconciliation job. The rebuild statements repeat the SELECTs of the views in
- * clickhouse/0002_rollups.sql (rollup_hourly_mv, actors_daily_mv) over deduplicated raw events:
+ * clickhouse/0002_rollups.sql (rollup_hourly_mv, actors_daily_mv) and 0006 (actor_hours_mv) over deduplicated raw events:
  * change them together (test/jobs/reconciliation.test.ts compares a rebuilt day with what the
  * views wrote, histogram included, so a drift fails there).
  */
@@ -13,8 +13,11 @@ export const ROLLUP_TABLES = [
   { table: 'scope_daily', time: 'day' },
   { table: 'totals_hourly', time: 'hour' },
   { table: 'totals_daily', time: 'day' },
+  { table: 'breakdown_hourly', time: 'hour' },
+  { table: 'breakdown_daily', time: 'day' },
   { table: 'actors_daily', time: 'day' },
   { table: 'actor_days', time: 'day' },
+  { table: 'actor_hours', time: 'hour' },
 ] as const;
 
 /**
@@ -129,3 +132,20 @@ SELECT
 FROM ${dedupedEvents(DAY_PARAMS)}
 ARRAY JOIN arrayFilter(a -> a.2 != '', [('user', user_id), ('agent', agent_id)]) AS actor
 GROUP BY tenant_id, day, actor_kind, actor_id, event_type, project, environment, success`;
+
+/** actor_hours_mv's SELECT over some days of one tenant's deduplicated events. */
+export const REBUILD_ACTOR_HOURS = `
+SELECT
+    tenant_id,
+    toStartOfHour(ts) AS hour,
+    CAST(actor.1, 'Enum8(\\'user\\' = 1, \\'agent\\' = 2)') AS actor_kind,
+    actor.2 AS actor_id,
+    toUInt64(count()) AS events,
+    toUInt64(sum(requests)) AS requests,
+    toUInt64(sum(input_tokens)) AS input_tokens,
+    toUInt64(sum(output_tokens)) AS output_tokens,
+    toUInt64(sum(compute_units)) AS compute_units,
+    toInt64(sum(cost_nano)) AS cost_nano
+FROM ${dedupedEvents(DAY_PARAMS)}
+ARRAY JOIN arrayFilter(a -> a.2 != '', [('user', user_id), ('agent', agent_id)]) AS actor
+GROUP BY tenant_id, hour, actor_kind, actor_id`;

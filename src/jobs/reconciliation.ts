@@ -3,6 +3,7 @@ import { DAY_MS, HOUR_MS, ceilTo, floorTo } from '../query/time-buckets.js';
 import type { Services } from '../services.js';
 import type { ClickHouseStore } from '../stores/clickhouse/store.js';
 import {
+  REBUILD_ACTOR_HOURS,
   REBUILD_ACTORS_DAILY,
   REBUILD_ROLLUP_HOURLY,
   ROLLUP_TABLES,
@@ -47,9 +48,10 @@ const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
  * deduplicated raw events; where they differ, rebuild the whole tenant-day in every rollup table.
  *
  * Why a whole day: the views cascade (rollup_hourly → rollup_daily, scope_hourly → scope_daily,
- * totals_hourly → totals_daily; actors_daily → actor_days), so an hour cannot be replaced alone
+ * totals_hourly → totals_daily, breakdown_hourly → breakdown_daily; actors_daily → actor_days;
+ * actor_hours, a root of its own), so an hour cannot be replaced alone
  * without leaving its day rows wrong. Deleting the tenant-day everywhere and re-inserting into
- * the two view roots lets the views rebuild the rest with their own expressions.
+ * the view roots lets the views rebuild the rest with their own expressions.
  *
  * Raw duplicates (one event_id stored twice, e.g. two API processes racing past the event_ids
  * check) are removed from `events` itself, keeping the first ingested copy: the planner reads raw
@@ -237,7 +239,8 @@ async function rebuildDays(ch: ClickHouseStore, tenantId: string, days: string[]
     const match = time === 'day' ? 'day IN {days:Array(Date)}' : "hour >= {dayFrom:DateTime64(3, 'UTC')} AND hour < {dayTo:DateTime64(3, 'UTC')} AND toDate(hour) IN {days:Array(Date)}";
     await ch.command(`DELETE FROM ${deleteTarget(ch, table)} WHERE tenant_id = {tenant:String} AND ${match} ${SYNC}`, params);
   }
-  // Into the view roots only: their views refill the daily, scope, totals and actor_days tables.
+  // Into the view roots only: their views refill the daily, scope, totals, breakdown and actor_days tables.
   await ch.command(`INSERT INTO rollup_hourly ${REBUILD_ROLLUP_HOURLY}`, params);
   await ch.command(`INSERT INTO actors_daily ${REBUILD_ACTORS_DAILY}`, params);
+  await ch.command(`INSERT INTO actor_hours ${REBUILD_ACTOR_HOURS}`, params);
 }

@@ -15,6 +15,9 @@ const ROLLUP_TABLES: Record<string, string> = {
   actor_days: 'day',
   totals_hourly: 'hour',
   totals_daily: 'day',
+  breakdown_hourly: 'hour',
+  breakdown_daily: 'day',
+  actor_hours: 'hour',
 };
 
 export interface DroppedPartition {

@@ -13,7 +13,10 @@ export type SourceName =
   | 'totals_hourly'
   | 'totals_daily'
   | 'actors_daily'
-  | 'actor_days';
+  | 'actor_days'
+  | 'actor_hours'
+  | 'breakdown_hourly'
+  | 'breakdown_daily';
 
 export const DIMENSIONS = [
   'event_type',
@@ -40,6 +43,12 @@ const ACTOR_DIMS: readonly Dimension[] = ['event_type', 'project', 'environment'
 /** The narrow rollups: scope (project, environment), event type and outcome only. */
 const SCOPE_DIMS: readonly Dimension[] = ['event_type', 'project', 'environment', 'success'];
 
+/**
+ * The per-dimension rollups (one row per dimension value): every rollup dimension but success.
+ * They answer questions that name exactly one of these dimensions (group and/or filter).
+ */
+export const BREAKDOWN_DIMS: readonly Dimension[] = ['event_type', 'project', 'environment', 'model', 'provider', 'feature', 'api_key_id', 'endpoint', 'status'];
+
 export const SOURCE_DIMS: Record<SourceName, ReadonlySet<Dimension>> = {
   raw: new Set(DIMENSIONS),
   hourly: new Set(ROLLUP_DIMS),
@@ -52,10 +61,16 @@ export const SOURCE_DIMS: Record<SourceName, ReadonlySet<Dimension>> = {
   // user_id / agent_id are served here as actor_id of one actor_kind.
   actors_daily: new Set([...ACTOR_DIMS, 'user_id', 'agent_id']),
   actor_days: new Set(['user_id', 'agent_id']),
+  actor_hours: new Set(['user_id', 'agent_id']),
+  breakdown_hourly: new Set(BREAKDOWN_DIMS),
+  breakdown_daily: new Set(BREAKDOWN_DIMS),
 };
 
+/** Sources keeping one row per (dimension, value): a question may name one dimension only. */
+export const BREAKDOWN_SOURCES: ReadonlySet<SourceName> = new Set(['breakdown_hourly', 'breakdown_daily']);
+
 /** Sources keeping a row per actor (user or agent) rather than per event. */
-export const ACTOR_SOURCES: ReadonlySet<SourceName> = new Set(['actors_daily', 'actor_days']);
+export const ACTOR_SOURCES: ReadonlySet<SourceName> = new Set(['actors_daily', 'actor_days', 'actor_hours']);
 
 /** The additive measures every source sums the same way; everything else derives from them. */
 export const MEASURES = [
@@ -72,7 +87,7 @@ export const MEASURES = [
 ] as const;
 export type Measure = (typeof MEASURES)[number];
 
-/** Measures actors_daily and actor_days keep (no failures or latency there). */
+/** Measures actors_daily, actor_days and actor_hours keep (no failures or latency there). */
 export const ACTOR_MEASURES: ReadonlySet<Measure> = new Set(['events', 'requests', 'input_tokens', 'output_tokens', 'compute_units', 'cost_nano']);
 
 export const METRICS = [

@@ -1,8 +1,8 @@
 import { nanoToUsd } from '../ingest/money.js';
 import type { ClickHouseStore } from '../stores/clickhouse/store.js';
-import { MEASURES, latencyBucketValue, type Dimension, type Measure, type Metric, type SourceName } from './catalog.js';
+import { BREAKDOWN_SOURCES, MEASURES, latencyBucketValue, type Dimension, type Measure, type Metric, type SourceName } from './catalog.js';
 import { plan, type ForcedSource, type Plan, type Question } from './planner.js';
-import { additiveSql, distinctSql, extentSql, metaAlias } from './sql.js';
+import { additiveSql, distinctSql, eachDimensionSql, extentSql, metaAlias } from './sql.js';
 
 export type MetricValue = number | string | null;
 
@@ -34,6 +34,13 @@ export interface AnswerOptions {
   maxGroups?: number;
   /** false: only the buckets that have events (e.g. when summing buckets, where zeros add nothing). */
   fillGaps?: boolean;
+  /**
+   * Each of q.dimensions on its own instead of their combinations: every row carries one
+   * dimension. One statement when the per-dimension rollups (raw at most for the edges) answer
+   * every dimension, else one question per dimension. maxGroups counts per dimension; no order,
+   * limit or other row.
+   */
+  eachDimension?: boolean;
 }
 
 export class TooManyGroupsError extends Error {}
@@ -68,6 +75,7 @@ const maxTs = (a: bigint | null, b: bigint | null) => (a === null ? b : b === nu
 
 /** Answers a question from the plan's sources; the same numbers whichever sources answered. */
 export async function answer(ch: ClickHouseStore, q: Question, opts: AnswerOptions = {}): Promise<Answer> {
+  if (opts.eachDimension) return answerEachDimension(ch, q, opts);
   const p = plan(q, opts.source ?? 'auto');
   const groups = new Map<string, Group>();
   const metaKeys = q.metadataGroup ?? [];
@@ -135,6 +143,53 @@ export async function answer(ch: ClickHouseStore, q: Question, opts: AnswerOptio
     ...new Set([...(p.additive?.segments.map((s) => s.source) ?? []), ...(p.distinct?.segments.map((s) => s.source) ?? []), ...(p.extent ? [p.extent.source] : [])]),
   ];
   return { rows, sources, plan: p };
+}
+
+/**
+ * The single-dimension plans of q's dimensions when one statement can answer them all: the same
+ * segments for every dimension, each from a per-dimension rollup or raw, additive metrics only.
+ */
+export function eachDimensionPlan(q: Question, opts: Pick<AnswerOptions, 'source'>): Plan | null {
+  if (q.granularity || q.filters.length || q.metadata.length || q.metadataGroup?.length || !q.dimensions.length) return null;
+  const plans = q.dimensions.map((d) => plan({ ...q, dimensions: [d] }, opts.source ?? 'auto'));
+  const first = plans[0]!;
+  if (first.distinct || first.extent || !first.additive) return null;
+  const segs = JSON.stringify(first.additive.segments);
+  if (!plans.every((p) => JSON.stringify(p.additive?.segments) === segs)) return null;
+  const sources = first.additive.segments.map((s) => s.source);
+  if (!sources.some((s) => BREAKDOWN_SOURCES.has(s)) || !sources.every((s) => BREAKDOWN_SOURCES.has(s) || s === 'raw')) return null;
+  return first;
+}
+
+async function answerEachDimension(ch: ClickHouseStore, q: Question, opts: AnswerOptions): Promise<Answer> {
+  const single = { source: opts.source, maxGroups: opts.maxGroups, fillGaps: opts.fillGaps };
+  const p = eachDimensionPlan(q, opts);
+  if (!p) {
+    const answers = await Promise.all(q.dimensions.map((d) => answer(ch, { ...q, dimensions: [d] }, single)));
+    return { rows: answers.flatMap((a) => a.rows), sources: [...new Set(answers.flatMap((a) => a.sources))], plan: answers[0]!.plan };
+  }
+  const additive = p.additive!;
+  const { sql, params } = eachDimensionSql({ ...q, dimensions: [] }, q.dimensions, additive);
+  const groups = new Map<string, Group>();
+  const perDim = new Map<string, number>();
+  for (const row of await ch.query<Record<string, unknown>>(sql, params)) {
+    const dim = row.dim as Dimension;
+    const value = String(row.value);
+    const g = emptyGroup(undefined, { [dim]: value });
+    groups.set(JSON.stringify([dim, value]), g);
+    perDim.set(dim, (perDim.get(dim) ?? 0) + 1);
+    for (const m of additive.measures) g.m[m] = BigInt(row[m] as string);
+    if (additive.histogram) {
+      for (const [b, n] of Object.entries((row.latency_hist ?? {}) as Record<string, string>)) g.hist.set(Number(b), BigInt(n));
+    }
+  }
+  for (const [dim, n] of perDim) {
+    if (opts.maxGroups !== undefined && n > opts.maxGroups) {
+      throw new TooManyGroupsError(`the ${dim} breakdown has ${n} groups, more than ${opts.maxGroups}; add filters or a coarser granularity`);
+    }
+  }
+  const rows = [...groups.values()].map((g) => toRow(g, q.metrics, []));
+  return { rows, sources: [...new Set(additive.segments.map((s) => s.source))], plan: p };
 }
 
 /** Every bucket for every dimension combination seen: a bucket without events reads 0. */

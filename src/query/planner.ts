@@ -1,6 +1,7 @@
 import {
   ACTOR_MEASURES,
   ACTOR_SOURCES,
+  BREAKDOWN_SOURCES,
   METRIC_INPUTS,
   SOURCE_DIMS,
   type Dimension,
@@ -71,16 +72,35 @@ const STEP: Record<SourceName, number> = {
   totals_daily: DAY_MS,
   totals_hourly: HOUR_MS,
   scope_daily: DAY_MS,
+  breakdown_daily: DAY_MS,
   daily: DAY_MS,
   actors_daily: DAY_MS,
   actor_days: DAY_MS,
+  actor_hours: HOUR_MS,
   scope_hourly: HOUR_MS,
+  breakdown_hourly: HOUR_MS,
   hourly: HOUR_MS,
   raw: 1,
 };
 
-/** Cheapest first: on each grid the narrowest table, coarse grids before fine ones, raw last. */
-const ADDITIVE_ORDER: SourceName[] = ['actor_days', 'actors_daily', 'totals_daily', 'scope_daily', 'daily', 'totals_hourly', 'scope_hourly', 'hourly', 'raw'];
+/**
+ * Cheapest first: on each grid the narrowest table, coarse grids before fine ones, raw last.
+ * breakdown_* before scope_*: one dimension's values are fewer rows than scope's combinations.
+ */
+export const ADDITIVE_ORDER: readonly SourceName[] = [
+  'actor_days',
+  'actors_daily',
+  'totals_daily',
+  'breakdown_daily',
+  'scope_daily',
+  'daily',
+  'actor_hours',
+  'totals_hourly',
+  'breakdown_hourly',
+  'scope_hourly',
+  'hourly',
+  'raw',
+];
 
 export type ForcedSource = 'auto' | SourceName;
 
@@ -97,7 +117,10 @@ const usesMetadata = (q: Question) => q.metadata.length > 0 || (q.metadataGroup?
 function coversDims(source: SourceName, q: Question): boolean {
   if (usesMetadata(q) && source !== 'raw') return false;
   const dims = SOURCE_DIMS[source];
-  if (![...q.dimensions, ...q.filters.map((f) => f.dimension)].every((d) => dims.has(d))) return false;
+  const used = [...q.dimensions, ...q.filters.map((f) => f.dimension)];
+  if (!used.every((d) => dims.has(d))) return false;
+  // A row there is one (dimension, value): exactly one dimension, grouped and/or filtered.
+  if (BREAKDOWN_SOURCES.has(source) && new Set(used).size !== 1) return false;
   if (ACTOR_SOURCES.has(source)) {
     // Each event sits in the actor tables once per actor it names, so only a question about
     // exactly one actor kind, selected positively, reads the same there as in raw.
@@ -178,9 +201,16 @@ export function plan(q: Question, forced: ForcedSource = 'auto'): Plan {
         : used.every((d) => SOURCE_DIMS.actors_daily.has(d))
           ? 'actors_daily'
           : null;
-    const candidates: SourceName[] = forced === 'raw' || !actorSource ? ['raw'] : [actorSource, 'raw'];
+    // actor_hours covers the hours of a window's partial days (it keeps no other dimension).
+    const candidates: SourceName[] =
+      forced === 'raw' || !actorSource ? ['raw'] : actorSource === 'actor_days' ? ['actor_days', 'actor_hours', 'raw'] : [actorSource, 'raw'];
     distinctPlan = { segments: planSegments(q, buckets, candidates, q.fromMs, q.toMs) };
   }
   const extentSegment: Segment | null = extent ? { source: 'raw', fromMs: q.fromMs, toMs: q.toMs } : null;
-  return { additive: { segments, measures: [...measures], histogram }, distinct: distinctPlan, extent: extentSegment, buckets };
+  // Only distinct counts over the whole window, ungrouped: the distinct statement answers its one
+  // row on its own (an aggregate without GROUP BY answers even an empty window), so the additive
+  // statement would be one more serial query whose numbers nobody reads.
+  const distinctOnly = distinct && !q.granularity && q.dimensions.length === 0 && !q.metadataGroup?.length && q.metrics.every((m) => METRIC_INPUTS[m].kind === 'distinct');
+  const additive = distinctOnly ? null : { segments, measures: [...measures], histogram };
+  return { additive, distinct: distinctPlan, extent: extentSegment, buckets };
 }

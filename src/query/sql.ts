@@ -1,4 +1,4 @@
-import { ACTOR_SOURCES, type Dimension, type Granularity, type Measure, type SourceName } from './catalog.js';
+import { ACTOR_SOURCES, BREAKDOWN_SOURCES, type Dimension, type Granularity, type Measure, type SourceName } from './catalog.js';
 import type { Plan, Question, Segment } from './planner.js';
 
 /**
@@ -21,6 +21,9 @@ export const SOURCE_TABLE: Record<SourceName, string> = {
   totals_daily: 'totals_daily',
   actors_daily: 'actors_daily',
   actor_days: 'actor_days',
+  actor_hours: 'actor_hours',
+  breakdown_hourly: 'breakdown_hourly',
+  breakdown_daily: 'breakdown_daily',
 };
 
 const TIME_COL: Record<SourceName, string> = {
@@ -33,6 +36,9 @@ const TIME_COL: Record<SourceName, string> = {
   totals_daily: "toDateTime(day, 'UTC')",
   actors_daily: "toDateTime(day, 'UTC')",
   actor_days: "toDateTime(day, 'UTC')",
+  actor_hours: 'hour',
+  breakdown_hourly: 'hour',
+  breakdown_daily: "toDateTime(day, 'UTC')",
 };
 
 function bucketExpr(source: SourceName, g: Granularity): string {
@@ -50,6 +56,7 @@ function bucketExpr(source: SourceName, g: Granularity): string {
 /** The column a dimension reads in a source (actors_daily keeps users and agents as actor_id). */
 function dimColumn(source: SourceName, d: Dimension): string {
   if (ACTOR_SOURCES.has(source) && (d === 'user_id' || d === 'agent_id')) return 'actor_id';
+  if (BREAKDOWN_SOURCES.has(source)) return 'value';
   return d;
 }
 
@@ -81,6 +88,9 @@ const HIST_EXPR: Record<SourceName, string> = {
   totals_daily: 'sumMap(latency_hist)',
   actors_daily: '', // never planned: the actor tables have no latency
   actor_days: '',
+  actor_hours: '',
+  breakdown_hourly: 'sumMap(latency_hist)',
+  breakdown_daily: 'sumMap(latency_hist)',
 };
 
 class Params {
@@ -103,6 +113,12 @@ function whereClause(q: Question, seg: Segment, p: Params, tenantParam: string):
   } else {
     const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
     parts.push(`day >= ${p.add('Date', day(seg.fromMs))}`, `day < ${p.add('Date', day(seg.toMs))}`);
+  }
+  if (BREAKDOWN_SOURCES.has(s)) {
+    // The planner sends these questions naming exactly one dimension (a catalog name, bound as a
+    // value); eachDimensionSql names its dimensions itself.
+    const dim = [...q.dimensions, ...q.filters.map((f) => f.dimension)][0];
+    if (dim) parts.push(`dim = ${p.add('String', dim)}`);
   }
   if (ACTOR_SOURCES.has(s)) {
     // The planner sends actors_daily at most one actor kind; distinct counts read both kinds.
@@ -159,6 +175,32 @@ export function additiveSql(q: Question, a: NonNullable<Plan['additive']>): Sql 
 }
 
 /**
+ * Several one-dimension groupings of the same window in one statement: rows (dim, value, measures).
+ * The per-dimension rollups hold them as rows already; any other source (raw for the window's
+ * edges) fans each row out once per dimension with ARRAY JOIN, as the rollups' view does. `q`
+ * carries no dimensions, filters, metadata or buckets (the caller checks).
+ */
+export function eachDimensionSql(q: Question, dims: Dimension[], a: NonNullable<Plan['additive']>): Sql {
+  const p = new Params();
+  const tenant = p.add('String', q.tenantId);
+  const dimList = p.add('Array(String)', dims);
+  const inner = a.segments.map((seg) => {
+    const cols = a.measures.map((m) => `${measureExpr(seg.source, m)} AS ${m}`);
+    if (a.histogram) cols.push(`${HIST_EXPR[seg.source]} AS latency_hist`);
+    const where = whereClause(q, seg, p, tenant);
+    if (BREAKDOWN_SOURCES.has(seg.source)) {
+      return `SELECT dim, value, ${cols.join(', ')} FROM ${SOURCE_TABLE[seg.source]} WHERE ${where} AND dim IN ${dimList} GROUP BY dim, value`;
+    }
+    const pairs = dims.map((d) => `(${p.add('String', d)}, toString(${d}))`).join(', ');
+    return `SELECT kv.1 AS dim, kv.2 AS value, ${cols.join(', ')} FROM ${SOURCE_TABLE[seg.source]} ARRAY JOIN [${pairs}] AS kv WHERE ${where} GROUP BY dim, value`;
+  });
+  if (inner.length === 1) return { sql: inner[0]!, params: p.values };
+  const outerCols = ['dim', 'value', ...a.measures.map((m) => `${m === 'cost_nano' ? 'toInt64' : 'toUInt64'}(sum(${m})) AS ${m}`)];
+  if (a.histogram) outerCols.push('sumMap(latency_hist) AS latency_hist');
+  return { sql: `SELECT ${outerCols.join(', ')} FROM (${inner.join(' UNION ALL ')}) GROUP BY dim, value`, params: p.values };
+}
+
+/**
  * Distinct users/agents/runs over the plan's segments. One segment: counted where it is read.
  * Several (actor tables for whole days, raw for the edges): each lists its distinct
  * (kind, id) pairs per group and the outer query counts the union, so an actor seen in two
@@ -171,6 +213,11 @@ export function distinctSql(q: Question, segments: Segment[]): Sql {
   const names = keyNames(q);
   const groupBy = (extra: string[] = []) => ([...names, ...extra].length ? ` GROUP BY ${[...names, ...extra].join(', ')}` : '');
   const runs = q.metrics.includes('unique_runs');
+  // Asked for one actor kind only (e.g. active agents): the actor tables' rows of the other kind
+  // (users outnumber agents by far) are left unread; the other count is then 0 and not reported.
+  const kinds = (['user', 'agent'] as const).filter((k) => q.metrics.includes(k === 'user' ? 'unique_users' : 'unique_agents'));
+  const oneKind = kinds.length === 1 ? kinds[0]! : null;
+  const actorWhere = (seg: Segment) => whereClause(q, seg, p, tenant) + (oneKind ? ` AND actor_kind = ${p.add('String', oneKind)}` : '');
   if (segments.length === 1) {
     const seg = segments[0]!;
     const cols = ACTOR_SOURCES.has(seg.source)
@@ -180,17 +227,22 @@ export function distinctSql(q: Question, segments: Segment[]): Sql {
           "uniqExactIf(agent_id, agent_id != '') AS unique_agents",
           ...(runs ? ["uniqExactIf(run_id, run_id != '') AS unique_runs"] : []),
         ];
+    const where = ACTOR_SOURCES.has(seg.source) ? actorWhere(seg) : whereClause(q, seg, p, tenant);
     return {
-      sql: `SELECT ${[...keySelect(q, seg.source, p), ...cols].join(', ')} FROM ${SOURCE_TABLE[seg.source]} WHERE ${whereClause(q, seg, p, tenant)}${groupBy()}`,
+      sql: `SELECT ${[...keySelect(q, seg.source, p), ...cols].join(', ')} FROM ${SOURCE_TABLE[seg.source]} WHERE ${where}${groupBy()}`,
       params: p.values,
     };
   }
   const inner = segments.map((seg) => {
     const keys = keySelect(q, seg.source, p);
     if (ACTOR_SOURCES.has(seg.source)) {
-      return `SELECT ${[...keys, 'toString(actor_kind) AS kind', 'actor_id AS id'].join(', ')} FROM ${SOURCE_TABLE[seg.source]} WHERE ${whereClause(q, seg, p, tenant)}${groupBy(['kind', 'id'])}`;
+      return `SELECT ${[...keys, 'toString(actor_kind) AS kind', 'actor_id AS id'].join(', ')} FROM ${SOURCE_TABLE[seg.source]} WHERE ${actorWhere(seg)}${groupBy(['kind', 'id'])}`;
     }
-    const pairs = ["('user', user_id)", "('agent', agent_id)", ...(runs ? ["('run', run_id)"] : [])].join(', ');
+    const pairs = [
+      ...(oneKind !== 'agent' ? ["('user', user_id)"] : []),
+      ...(oneKind !== 'user' ? ["('agent', agent_id)"] : []),
+      ...(runs ? ["('run', run_id)"] : []),
+    ].join(', ');
     return (
       `SELECT ${[...keys, 'pair.1 AS kind', 'pair.2 AS id'].join(', ')} FROM ${SOURCE_TABLE[seg.source]} ` +
       `ARRAY JOIN arrayFilter(x -> x.2 != '', [${pairs}]) AS pair WHERE ${whereClause(q, seg, p, tenant)}${groupBy(['kind', 'id'])}`

@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
-import { generateApiKey, hashApiKey, looksLikeKey, type Scope } from './keys.js';
+import { StoreUnavailableError, isConnectionError } from '../stores/unavailable.js';
+import { generateApiKey, hashApiKey, keyMatches, keyPrefix, looksLikeKey, type HashAlg, type Scope } from './keys.js';
 
 export type Plan = 'free' | 'pro' | 'enterprise';
 
@@ -53,18 +54,46 @@ const toKey = (r: Row): ApiKeyInfo => ({
 });
 
 const CACHE_MS = 10_000;
+/**
+ * While Postgres is unreachable, a key verified within this window keeps working (ingestion
+ * goes on through a Postgres outage). A key this process saw revoked or unknown is never served
+ * from it; a revoke made by another process during the outage is not visible until Postgres is
+ * back (the README's Guarantees say so).
+ */
+export const STALE_IF_ERROR_MS = 15 * 60_000;
 const TOUCH_MS = 60_000;
+/** After a failed lookup, stale verifications answer for this long before Postgres is tried again. */
+const PG_RETRY_MS = 2_000;
 
 /**
  * Tenants and API keys in Postgres. Key lookups are cached for a few seconds so ingest does not
  * hit Postgres per request; a revoke in this process drops the cache entry at once, and other
  * processes see it within CACHE_MS. last_used_at is written at most once a minute per key.
+ *
+ * A presented key is looked up by its display prefix (not secret, unique) and its hash is then
+ * compared in constant time, so the comparison never leaks how much of a hash matched.
  */
 export class TenantStore {
+  /** By the key's HMAC: the principal (null = unknown or revoked) and when Postgres said so. */
   #cache = new Map<string, { principal: Principal | null; at: number }>();
   #touched = new Map<string, number>();
+  #revoked = new Set<string>();
+  #secret: Promise<Buffer> | undefined;
+  #pgDownUntil = 0;
 
-  constructor(private readonly pool: Pool) {}
+  constructor(
+    private readonly pool: Pool,
+    /** The key-hash secret (key-hash-secret.ts); loaded on first use, then kept. */
+    private readonly loadSecret: () => Promise<Buffer>,
+  ) {}
+
+  #keySecret(): Promise<Buffer> {
+    this.#secret ??= this.loadSecret().catch((e: unknown) => {
+      this.#secret = undefined; // a failed load (Postgres down) is retried on the next request
+      throw e;
+    });
+    return this.#secret;
+  }
 
   async createTenant(input: { name: string; plan?: Plan; timezone?: string }): Promise<Tenant> {
     const { rows } = await this.pool.query(
@@ -94,12 +123,13 @@ export class TenantStore {
   }
 
   async createKey(input: { tenantId: string; scopes: Scope[]; name?: string; userId?: string }): Promise<{ key: string; info: ApiKeyInfo }> {
+    const secret = await this.#keySecret();
     for (let attempt = 0; ; attempt++) {
-      const g = generateApiKey();
+      const g = generateApiKey(secret);
       try {
         const { rows } = await this.pool.query(
-          `INSERT INTO api_keys (tenant_id, name, prefix, key_hash, scopes, user_id)
-           VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${KEY_COLS}`,
+          `INSERT INTO api_keys (tenant_id, name, prefix, key_hash, scopes, user_id, hash_alg)
+           VALUES ($1, $2, $3, $4, $5, $6, 'hmac-sha256') RETURNING ${KEY_COLS}`,
           [input.tenantId, input.name ?? '', g.prefix, g.hash, [...new Set(input.scopes)], input.userId ?? null],
         );
         return { key: g.key, info: toKey(rows[0]) };
@@ -124,37 +154,51 @@ export class TenantStore {
     const { rows } = await this.pool.query(
       `UPDATE api_keys SET revoked_at = coalesce(revoked_at, now())
        WHERE ${isUuid ? 'id = $1::uuid' : 'prefix = $1'} AND ($2::uuid IS NULL OR tenant_id = $2::uuid)
-       RETURNING ${KEY_COLS}, key_hash`,
+       RETURNING ${KEY_COLS}`,
       [idOrPrefix, tenantId ?? null],
     );
     if (!rows[0]) return null;
-    this.#cache.delete(String(rows[0].key_hash));
-    return toKey(rows[0]);
+    const info = toKey(rows[0]);
+    this.#forget(info.id);
+    return info;
   }
 
-  /** The tenant and key behind a presented secret, or null (unknown or revoked). */
+  /** Drops a key from the cache and marks it revoked for this process (never served stale). */
+  #forget(keyId: string) {
+    this.#revoked.add(keyId);
+    for (const [h, e] of this.#cache) if (e.principal?.key.id === keyId) this.#cache.set(h, { principal: null, at: e.at });
+  }
+
+  /**
+   * The tenant and key behind a presented secret, or null (unknown or revoked). Throws
+   * StoreUnavailableError when Postgres cannot be asked and no recent verification of this key
+   * is at hand: "Postgres is down" must not read as "your key is invalid".
+   */
   async authenticate(secret: string): Promise<Principal | null> {
     if (!looksLikeKey(secret)) return null;
-    const hash = hashApiKey(secret);
     const now = Date.now();
+    let hash: string;
+    try {
+      hash = hashApiKey(secret, await this.#keySecret());
+    } catch (e) {
+      throw isConnectionError(e) ? new StoreUnavailableError('postgres', e) : e;
+    }
     const hit = this.#cache.get(hash);
     let principal: Principal | null;
+    const stale = hit?.principal && now - hit.at < STALE_IF_ERROR_MS && !this.#revoked.has(hit.principal.key.id) ? hit.principal : null;
     if (hit && now - hit.at < CACHE_MS) principal = hit.principal;
+    // Postgres failed a moment ago: answer from the recent verification without waiting on it again.
+    else if (stale && now < this.#pgDownUntil) return stale;
     else {
-      const { rows } = await this.pool.query(
-        `SELECT ${KEY_COLS.split(', ').map((c) => 'k.' + c).join(', ')},
-                t.id AS t_id, t.name AS t_name, t.plan AS t_plan, t.timezone AS t_timezone, t.created_at AS t_created_at
-         FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
-         WHERE k.key_hash = $1 AND k.revoked_at IS NULL`,
-        [hash],
-      );
-      const r = rows[0];
-      principal = r
-        ? {
-            key: toKey(r),
-            tenant: toTenant({ id: r.t_id, name: r.t_name, plan: r.t_plan, timezone: r.t_timezone, created_at: r.t_created_at }),
-          }
-        : null;
+      try {
+        principal = await this.#lookup(secret, hash);
+      } catch (e) {
+        if (!isConnectionError(e)) throw e;
+        this.#pgDownUntil = Date.now() + PG_RETRY_MS;
+        if (!stale) throw e instanceof StoreUnavailableError ? e : new StoreUnavailableError('postgres', e);
+        return stale; // verified recently; Postgres is away
+      }
+      if (principal && this.#revoked.has(principal.key.id)) principal = null;
       if (this.#cache.size > 10_000) this.#cache.clear();
       this.#cache.set(hash, { principal, at: now });
     }
@@ -165,5 +209,28 @@ export class TenantStore {
         .catch(() => this.#touched.delete(principal!.key.id));
     }
     return principal;
+  }
+
+  async #lookup(secret: string, hash: string): Promise<Principal | null> {
+    const { rows } = await this.pool.query(
+      `SELECT ${KEY_COLS.split(', ').map((c) => 'k.' + c).join(', ')}, k.key_hash, k.hash_alg,
+              t.id AS t_id, t.name AS t_name, t.plan AS t_plan, t.timezone AS t_timezone, t.created_at AS t_created_at
+       FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
+       WHERE k.prefix = $1`,
+      [keyPrefix(secret)],
+    );
+    const r = rows[0];
+    if (!r || !keyMatches(secret, String(r.key_hash), r.hash_alg as HashAlg, await this.#keySecret())) return null;
+    if (r.revoked_at != null) return null;
+    if (r.hash_alg === 'sha256') {
+      // A key stored before HMAC hashing: now that the secret proved itself, store its HMAC.
+      await this.pool
+        .query(`UPDATE api_keys SET key_hash = $1, hash_alg = 'hmac-sha256' WHERE id = $2 AND hash_alg = 'sha256'`, [hash, r.id])
+        .catch(() => {}); // retried on a later use
+    }
+    return {
+      key: toKey(r),
+      tenant: toTenant({ id: r.t_id, name: r.t_name, plan: r.t_plan, timezone: r.t_timezone, created_at: r.t_created_at }),
+    };
   }
 }

@@ -103,7 +103,7 @@ describe('planner: the same answer from every eligible source', () => {
       };
     });
 
-  it('auto and every forced rollup (hourly, daily, scope_*, actors_daily, actor_days) equal the raw answer exactly', async () => {
+  it('auto and every forced rollup (hourly, daily, scope_*, totals_*, breakdown_*, actors_daily, actor_days) equal the raw answer exactly', async () => {
     let compared = 0;
     const used = new Set<string>();
     await fc.assert(
@@ -112,7 +112,7 @@ describe('planner: the same answer from every eligible source', () => {
         const auto = await answer(engine.services.ch, { ...q, tenantId });
         auto.sources.forEach((s) => used.add(s));
         expect(auto.rows).toEqual(raw.rows);
-        for (const source of ['hourly', 'daily', 'scope_hourly', 'scope_daily', 'totals_hourly', 'totals_daily', 'actors_daily', 'actor_days'] as const) {
+        for (const source of ['hourly', 'daily', 'scope_hourly', 'scope_daily', 'totals_hourly', 'totals_daily', 'breakdown_hourly', 'breakdown_daily', 'actors_daily', 'actor_days', 'actor_hours'] as const) {
           let forced;
           try {
             forced = await answer(engine.services.ch, { ...q, tenantId }, { source });
@@ -134,7 +134,7 @@ describe('planner: the same answer from every eligible source', () => {
     );
     // The property must actually have exercised the rollups, not only raw.
     expect(compared).toBeGreaterThan(30);
-    expect([...used]).toEqual(expect.arrayContaining(['raw', 'hourly', 'daily', 'scope_hourly', 'scope_daily']));
+    expect([...used]).toEqual(expect.arrayContaining(['raw', 'hourly', 'daily', 'scope_hourly', 'scope_daily', 'breakdown_hourly', 'breakdown_daily', 'actor_days', 'actor_hours']));
   }, 240_000);
 
   it('counts events per local day exactly as a TypeScript model does, across the DST change', async () => {

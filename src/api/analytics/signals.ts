@@ -1,13 +1,12 @@
 import { DateTime } from 'luxon';
 import type { SourceName } from '../../query/catalog.js';
+import { ADDITIVE_ORDER } from '../../query/planner.js';
 import { SOURCE_TABLE } from '../../query/sql.js';
 
-const ORDER: SourceName[] = ['actor_days', 'actors_daily', 'totals_daily', 'scope_daily', 'daily', 'totals_hourly', 'scope_hourly', 'hourly', 'raw'];
-
-/** Tables that answered, coarsest first, each once. */
+/** Tables that answered, in the planner's cheapest-first order, each once. */
 export function sourceTables(sources: Iterable<SourceName>): string[] {
   const set = new Set(sources);
-  return ORDER.filter((s) => set.has(s)).map((s) => SOURCE_TABLE[s]);
+  return ADDITIVE_ORDER.filter((s) => set.has(s)).map((s) => SOURCE_TABLE[s]);
 }
 
 /** RFC 3339 in UTC without a zero millisecond part: "2026-11-01T00:00:00Z". */

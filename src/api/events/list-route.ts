@@ -17,8 +17,9 @@ export const eventsPageQuery = z.object({
   cursor: z
     .string()
     // At most 15 digits of milliseconds: a longer number is no cursor we issued and would fail
-    // to bind as Int64 (a 500 instead of a 400).
-    .regex(/^\d{1,15}:.{1,200}$/, 'must be a cursor returned as next_cursor')
+    // to bind as Int64 (a 500 instead of a 400). [\s\S], not ".": an event_id may hold U+2028,
+    // which "." does not match, and our own next_cursor was refused.
+    .regex(/^\d{1,15}:[\s\S]{1,200}$/, 'must be a cursor returned as next_cursor')
     .optional()
     .openapi({ description: 'next_cursor of the previous page' }),
 });

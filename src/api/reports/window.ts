@@ -1,10 +1,7 @@
 import { z } from '@hono/zod-openapi';
-import { ApiError } from '../errors.js';
+import { resolveWindow as resolveTimeWindow } from '../time-window.js';
 
-const DAY_MS = 86_400_000;
 export const DEFAULT_WINDOW_DAYS = 30;
-/** Retention is 400 days: a longer report window could only add empty days. */
-export const MAX_WINDOW_DAYS = 400;
 
 const isoTime = z.iso.datetime({ offset: true, message: 'must be an RFC 3339 date-time, e.g. 2026-01-01T00:00:00Z' });
 
@@ -21,14 +18,6 @@ export interface ReportWindow {
 
 export const windowSchema = z.object({ from: z.string(), to: z.string() }).openapi('ReportWindow');
 
-export function resolveWindow(q: z.infer<typeof reportWindowQuery>, nowMs = Date.now()): ReportWindow {
-  const toMs = q.to ? Date.parse(q.to) : nowMs;
-  const fromMs = q.from ? Date.parse(q.from) : toMs - DEFAULT_WINDOW_DAYS * DAY_MS;
-  if (fromMs >= toMs) throw new ApiError(400, 'INVALID_DATE_RANGE', '`from` must be before `to` (the window is [from, to))', { field: 'from' });
-  if (toMs - fromMs > MAX_WINDOW_DAYS * DAY_MS) {
-    throw new ApiError(400, 'INVALID_DATE_RANGE', `the window spans more than ${MAX_WINDOW_DAYS} days`, { field: 'to' });
-  }
-  return { fromMs, toMs };
-}
+export const resolveWindow = (q: z.infer<typeof reportWindowQuery>, nowMs = Date.now()): ReportWindow => resolveTimeWindow(q.from, q.to, DEFAULT_WINDOW_DAYS, nowMs);
 
 export const windowJson = (w: ReportWindow) => ({ from: new Date(w.fromMs).toISOString(), to: new Date(w.toMs).toISOString() });

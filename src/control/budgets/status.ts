@@ -98,9 +98,19 @@ export const crossed = (spent: bigint, limit: bigint, thresholds: string[]) => t
 
 /** A budget's current period in the tenant's time zone: spent, forecast and thresholds crossed. */
 export async function budgetStatus(ask: Ask, b: Budget, tz: string, nowMs = Date.now()): Promise<BudgetStatus> {
-  const w = periodAt(nowMs, b.period, tz);
-  const lw = previousPeriod(nowMs, b.period, tz);
+  const { current: w, previous: lw } = statusWindows(b, tz, nowMs);
   const [now, last] = await Promise.all([usageIn(ask, b, w, tz), usageIn(ask, b, lw, tz)]);
+  return statusFrom(b, tz, nowMs, now, last);
+}
+
+/** The two windows a status reads: the current period and the one before (for the forecast). */
+export function statusWindows(b: Pick<Budget, 'period'>, tz: string, nowMs: number): { current: PeriodWindow; previous: PeriodWindow } {
+  return { current: periodAt(nowMs, b.period, tz), previous: previousPeriod(nowMs, b.period, tz) };
+}
+
+/** A status from the usage of its two windows (statusWindows), however that usage was read. */
+export function statusFrom(b: Budget, tz: string, nowMs: number, now: Usage, last: Usage): BudgetStatus {
+  const { current: w, previous: lw } = statusWindows(b, tz, nowMs);
   const limit = parseAmount(b.limit);
   return {
     budget: b,

@@ -5,7 +5,8 @@ import type { DimensionFilter } from '../../query/planner.js';
 import type { Services } from '../../services.js';
 import { formatAmount, parseAmount } from '../budgets/amounts.js';
 import { SCOPE_DIMENSION, type Budget } from '../budgets/budget.js';
-import { budgetStatus, crossed, type Ask, type BudgetStatus } from '../budgets/status.js';
+import { batchUsage, usageAt, type BatchResult, type UsageAsk } from '../budgets/batch-usage.js';
+import { budgetStatus, crossed, statusFrom, statusWindows, type Ask, type BudgetStatus } from '../budgets/status.js';
 import { liveBudgetsOfAllTenants } from '../budgets/store.js';
 import { recordAnomaly } from '../incidents/record.js';
 import type { AnomalyInput, Severity } from '../incidents/types.js';
@@ -66,7 +67,12 @@ export function budgetFindings(s: BudgetStatus, watermark: { highestPct: bigint;
   return { threshold, forecast };
 }
 
-async function watermarkOf(pool: Pool, b: Budget, periodStart: Date): Promise<{ highestPct: bigint; forecastFired: boolean }> {
+interface Watermark {
+  highestPct: bigint;
+  forecastFired: boolean;
+}
+
+async function watermarkOf(pool: Pool, b: Budget, periodStart: Date): Promise<Watermark> {
   const { rows } = await pool.query(
     `SELECT max(threshold_pct) FILTER (WHERE type IN ('BUDGET_THRESHOLD', 'BUDGET_EXCEEDED'))::text AS highest,
             coalesce(bool_or(type = 'BUDGET_FORECAST_EXCEEDED'), false) AS forecast
@@ -127,19 +133,88 @@ function anomalyOf(s: BudgetStatus, kind: { threshold: string } | 'forecast', ru
   };
 }
 
-/** Checks every live budget of every tenant as of `now`; see the header for the rules. */
+/** The watermarks of many (budget, period) in one statement, keyed `${budgetId} ${periodStartMs}`. */
+async function watermarksOf(pool: Pool, keys: { budget: Budget; periodStart: Date }[]): Promise<Map<string, Watermark>> {
+  const out = new Map<string, Watermark>();
+  if (!keys.length) return out;
+  const { rows } = await pool.query(
+    `SELECT k.budget_id::text AS budget_id, (extract(epoch FROM k.window_start) * 1000)::bigint::text AS start_ms,
+            max(a.threshold_pct) FILTER (WHERE a.type IN ('BUDGET_THRESHOLD', 'BUDGET_EXCEEDED'))::text AS highest,
+            coalesce(bool_or(a.type = 'BUDGET_FORECAST_EXCEEDED'), false) AS forecast
+     FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[]) AS k(tenant_id, budget_id, window_start)
+     JOIN anomalies a ON a.tenant_id = k.tenant_id AND a.budget_id = k.budget_id AND a.window_start = k.window_start
+     GROUP BY k.budget_id, k.window_start`,
+    [keys.map((k) => k.budget.tenantId), keys.map((k) => k.budget.id), keys.map((k) => k.periodStart)],
+  );
+  for (const r of rows) {
+    out.set(`${r.budget_id} ${r.start_ms}`, { highestPct: r.highest == null ? 0n : parseAmount(String(r.highest)), forecastFired: r.forecast === true });
+  }
+  return out;
+}
+
+const NO_WATERMARK: Watermark = { highestPct: 0n, forecastFired: false };
+
+/**
+ * Checks every live budget of every tenant as of `now`; see the header for the rules.
+ *
+ * Cost per run: O(groups) statements, not O(budgets) — the spend of every budget is read in one
+ * statement per (planned segments, scope dimension) group (budgets/batch-usage.ts) and every
+ * watermark in one Postgres statement; only budgets that record something ask more (the blamed
+ * run, the anomaly). A budget whose group or watermark read fails is checked on its own the old
+ * way, so a failure stays that budget's.
+ */
 export async function detectBudgets(services: Services, now: Date = new Date()): Promise<BudgetDetectionSummary> {
   const pool = services.pg.pool;
   const deps = { pool, notifications: services.notifications };
   const ask: Ask = (q) => answer(services.ch, q);
+  const nowMs = now.getTime();
   const budgets = await liveBudgetsOfAllTenants(pool);
   const summary: BudgetDetectionSummary = { budgets: budgets.length, anomalies: 0, incidentsOpened: 0, failed: 0 };
   const errors: string[] = [];
-  // One budget at a time: detection runs every minute and must not crowd out the queries people wait on.
-  for (const { budget, timezone } of budgets) {
+
+  // Spend: batched; an ask that could not be batched or whose group failed is read per budget.
+  const asksOf = ({ budget: b, timezone: tz }: (typeof budgets)[number]): [UsageAsk, UsageAsk] => {
+    const w = statusWindows(b, tz, nowMs);
+    const base = { tenantId: b.tenantId, scopeType: b.scopeType, scopeValue: b.scopeValue, tz };
+    return [{ ...base, window: w.current }, { ...base, window: w.previous }];
+  };
+  let batch: BatchResult = { usage: new Map(), failed: new Map(), statements: 0 };
+  try {
+    batch = await batchUsage(services.ch, budgets.flatMap(asksOf));
+  } catch {
+    // Everything falls back to the per-budget path below.
+  }
+  const statuses = new Map<string, BudgetStatus>();
+  for (const entry of budgets) {
+    const { budget: b, timezone: tz } = entry;
     try {
-      const s = await budgetStatus(ask, budget, timezone, now.getTime());
-      const found = budgetFindings(s, await watermarkOf(pool, budget, new Date(s.period.fromMs)));
+      const [cur, prev] = asksOf(entry);
+      const u = usageAt(batch.usage, cur, b.metric);
+      const l = usageAt(batch.usage, prev, b.metric);
+      statuses.set(b.id, u && l ? statusFrom(b, tz, nowMs, u, l) : await budgetStatus(ask, b, tz, nowMs));
+    } catch (e) {
+      summary.failed++;
+      errors.push(`budget ${b.id} (tenant ${b.tenantId}): ${(e as Error).message}`);
+    }
+  }
+
+  // Watermarks: one statement; if it fails, each budget reads its own (and fails on its own).
+  const checked = budgets.filter(({ budget }) => statuses.has(budget.id));
+  let marks: Map<string, Watermark> | null = null;
+  try {
+    marks = await watermarksOf(
+      pool,
+      checked.map(({ budget }) => ({ budget, periodStart: new Date(statuses.get(budget.id)!.period.fromMs) })),
+    );
+  } catch {
+    marks = null;
+  }
+
+  for (const { budget } of checked) {
+    try {
+      const s = statuses.get(budget.id)!;
+      const mark = marks ? (marks.get(`${budget.id} ${s.period.fromMs}`) ?? NO_WATERMARK) : await watermarkOf(pool, budget, new Date(s.period.fromMs));
+      const found = budgetFindings(s, mark);
       if (!found.threshold && !found.forecast) continue;
       const runId = await blamedRun(ask, s);
       const inputs = [...(found.threshold ? [anomalyOf(s, { threshold: found.threshold }, runId)] : []), ...(found.forecast ? [anomalyOf(s, 'forecast', runId)] : [])];

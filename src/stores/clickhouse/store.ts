@@ -4,9 +4,11 @@ import fs from 'node:fs';
 import { Readable } from 'node:stream';
 import type { Config } from '../../config.js';
 import { Mutex } from '../../util/mutex.js';
+import { BindError, bindLiterals } from './bind-literals.js';
 import { EmbeddedExports } from './embedded-export.js';
 import { jsonArrayFromRows } from './json-array.js';
 import { PARQUET_ROW_GROUP_ROWS } from './parquet.js';
+import { guarded } from '../unavailable.js';
 
 export type QueryParams = Record<string, unknown>;
 
@@ -65,7 +67,7 @@ export async function createClickHouseStore(config: Config['clickhouse']): Promi
   // Loaded only in embedded mode: server mode must not need libchdb (another platform, a slim image).
   const { createChdbConnection } = await import('chdb/connection');
   const { Session } = await import('chdb');
-  return new EmbeddedStore(createChdbConnection, Session, config.path);
+  return new EmbeddedStore(createChdbConnection, Session, config.path, config.connections ?? 4);
 }
 
 type ChdbConnectionFactory = typeof import('chdb/connection').createChdbConnection;
@@ -82,15 +84,18 @@ abstract class BaseStore implements ClickHouseStore {
 
   async query<T>(sql: string, params?: QueryParams): Promise<T[]> {
     this.stats.queries++;
-    return this.serial(async () => {
-      const rs = await this.client.query({ query: sql, query_params: params, format: 'JSONEachRow' });
-      return (await rs.json()) as T[];
-    });
+    return guarded(
+      'clickhouse',
+      this.serial(async () => {
+        const rs = await this.client.query({ query: sql, query_params: params, format: 'JSONEachRow' });
+        return (await rs.json()) as T[];
+      }),
+    );
   }
 
   async command(sql: string, params?: QueryParams): Promise<void> {
     this.stats.queries++;
-    await this.serial(() => this.client.command({ query: sql, query_params: params }));
+    await guarded('clickhouse', this.serial(() => this.client.command({ query: sql, query_params: params })));
   }
 
   abstract insertRows(table: string, columns: readonly string[], body: Buffer): Promise<void>;
@@ -110,40 +115,122 @@ abstract class BaseStore implements ClickHouseStore {
   }
 }
 
+/**
+ * Reads whose literal SQL would be longer than this bind natively instead: the ingest dedup
+ * lookup carries a whole batch's event ids, and the engine parses a 10,000-id array literal 2-3×
+ * slower than the same array as a parameter (and the default max_query_size is 256 KiB).
+ * Dashboard reads are a few KiB and stay literal (concurrent).
+ */
+const MAX_LITERAL_SQL = 64 * 1024;
+
+/** One chDB connection of the embedded pool, with its own lock (one query at a time each). */
+interface Lane {
+  readonly connection: ReturnType<ChdbConnectionFactory>;
+  readonly client: ClickHouseClient;
+  readonly lock: Mutex;
+  /** Statements running or queued on this lane; reads go to the least busy lane. */
+  busy: number;
+  ready: Promise<unknown> | null;
+}
+
+/**
+ * Embedded chDB as a small pool of connections on the same data dir (ENGINE-NOTES trap 7:
+ * sessions in one process share a path and see each other's completed writes).
+ * - Lane 0 is the primary: inserts, commands (DDL, INSERT … SELECT, ALTER) and pings run there,
+ *   one at a time, with native parameters, exactly as before the pool.
+ * - Reads (`query`) go to the least busy lane, literal-bound through bindLiterals: chdb-node
+ *   serialises parameterised queries process-wide (trap 4), literal SQL on separate
+ *   connections runs in parallel. bindLiterals validates every read's values even when a large
+ *   one binds natively (MAX_LITERAL_SQL).
+ * A read that starts after a write's promise resolved sees that write, whatever its lane: the
+ * engine commits the part before the insert returns, and every lane reads the same tables. So
+ * the ingest path (per-tenant lock: read event_ids, then insert) stays consistent.
+ */
 class EmbeddedStore extends BaseStore {
   readonly mode = 'embedded' as const;
-  readonly #lock = new Mutex();
-  readonly #connection: ReturnType<ChdbConnectionFactory>;
+  readonly #lanes: Lane[];
   readonly #exports: EmbeddedExports;
+  #next = 0;
 
-  constructor(createChdbConnection: ChdbConnectionFactory, Session: typeof import('chdb').Session, dir: string) {
+  constructor(createChdbConnection: ChdbConnectionFactory, Session: typeof import('chdb').Session, dir: string, connections: number) {
     fs.mkdirSync(dir, { recursive: true });
-    const connection = createChdbConnection({ path: dir });
-    super(createClient({ connection } as Parameters<typeof createClient>[0]));
-    this.#connection = connection;
+    const lanes: Lane[] = [];
+    for (let i = 0; i < Math.max(1, connections); i++) {
+      const connection = createChdbConnection({ path: dir });
+      const client = createClient({ connection } as Parameters<typeof createClient>[0]);
+      lanes.push({ connection, client, lock: new Mutex(), busy: 0, ready: null });
+    }
+    super(lanes[0]!.client);
+    this.#lanes = lanes;
     this.#exports = new EmbeddedExports(Session, dir);
   }
 
-  // Session defaults, set once: chDB keeps SET for the connection's life (ENGINE-NOTES trap 3),
-  // which here is what we want. 64-bit integers as JSON strings, as a ClickHouse server does by
-  // default, so both modes return the same shapes.
-  #ready: Promise<unknown> | null = null;
+  /** `fn` on `lane`, after the lane's session defaults, holding its lock. */
+  #onLane<T>(lane: Lane, fn: () => Promise<T>): Promise<T> {
+    // Session defaults, set once per connection: chDB keeps SET for the connection's life
+    // (ENGINE-NOTES trap 3), which here is what we want. 64-bit integers as JSON strings, as a
+    // ClickHouse server does by default, so both modes return the same shapes.
+    lane.ready ??= lane.lock.run(() => lane.client.command({ query: 'SET output_format_json_quote_64bit_integers = 1' }));
+    lane.busy++;
+    const ready = lane.ready;
+    return lane.lock
+      .run(async () => {
+        await ready;
+        return fn();
+      })
+      .finally(() => lane.busy--);
+  }
 
   protected serial<T>(fn: () => Promise<T>): Promise<T> {
-    this.#ready ??= this.#lock.run(() => this.client.command({ query: 'SET output_format_json_quote_64bit_integers = 1' }));
-    return this.#ready.then(() => this.#lock.run(fn));
+    return this.#onLane(this.#lanes[0]!, fn);
+  }
+
+  /** The least busy lane; ties go round-robin so idle lanes share the work. */
+  #pick(): Lane {
+    const n = this.#lanes.length;
+    const start = this.#next++ % n;
+    let best = this.#lanes[start]!;
+    for (let k = 1; k < n && best.busy > 0; k++) {
+      const lane = this.#lanes[(start + k) % n]!;
+      if (lane.busy < best.busy) best = lane;
+    }
+    return best;
+  }
+
+  override async query<T>(sql: string, params?: QueryParams): Promise<T[]> {
+    this.stats.queries++;
+    // Unused parameters are allowed, as with native binding (here and in ServerStore): callers share
+    // one params object across related statements (jobs/reconciliation, control/detection/spikes).
+    let text: string | undefined;
+    try {
+      text = bindLiterals(sql, params ?? {}, { allowUnused: true });
+    } catch (e) {
+      // A value the literal rules refuse (a window reaching year 9999 past Date's range, say) goes
+      // to the engine natively, as before the pool: the engine's own parser answers for it, and
+      // the API keeps answering such windows the same way (test/api/security/hostile-input).
+      if (!(e instanceof BindError)) throw e;
+    }
+    // Large bulk lookups: native parameters too (serialised process-wide, parsed faster).
+    const literal = text !== undefined && text.length <= MAX_LITERAL_SQL ? text : undefined;
+    const lane = this.#pick();
+    return guarded(
+      'clickhouse',
+      this.#onLane(lane, async () => {
+        const rs = await lane.client.query(literal === undefined ? { query: sql, query_params: params, format: 'JSONEachRow' } : { query: literal, format: 'JSONEachRow' });
+        return (await rs.json()) as T[];
+      }),
+    );
   }
 
   async insertRows(table: string, columns: readonly string[], body: Buffer): Promise<void> {
     checkIdents(table, columns);
     this.stats.inserts++;
+    const primary = this.#lanes[0]!;
     // chDB's raw insert hands the bytes to the engine's parser without a JS object tree.
-    await this.serial(() =>
-      this.#connection.chdb.rawInsert({ table, columns, format: 'JSONCompactEachRow', values: body }),
-    );
+    await this.serial(() => primary.connection.chdb.rawInsert({ table, columns, format: 'JSONCompactEachRow', values: body }));
   }
 
-  // Not through `serial`: every export has a chDB session of its own (see EmbeddedExports).
+  // Not through a lane: every export has a chDB session of its own (see EmbeddedExports).
   stream(sql: string, params: QueryParams, format: ExportFormat, signal: AbortSignal, input?: ExportInput): Promise<Readable> {
     this.stats.queries++;
     return this.#exports.stream(sql, params, format, signal, input);
@@ -151,7 +238,8 @@ class EmbeddedStore extends BaseStore {
 
   override async close(): Promise<void> {
     this.#exports.close();
-    await super.close();
+    // Each lane closes after the statements queued on it.
+    await Promise.all(this.#lanes.map((lane) => lane.lock.run(() => lane.client.close())));
   }
 }
 
@@ -181,15 +269,24 @@ class ServerStore extends BaseStore {
     // On a cluster `table` is Distributed: insert in the foreground so the 202 that follows
     // means the rows reached their shards (and their event_ids markers are readable).
     const settings = this.cluster ? ' SETTINGS distributed_foreground_insert = 1' : '';
-    await this.client.exec({
-      query: `INSERT INTO ${table} (${columns.join(', ')})${settings} FORMAT JSONCompactEachRow`,
-      values: Readable.from([body]),
-    });
+    // A refused or dropped connection rejects here, before any 202: the batch is not acknowledged
+    // (the API answers 503 STORE_UNAVAILABLE) and the producer's retry is deduplicated by event_id.
+    await guarded(
+      'clickhouse',
+      this.client.exec({
+        query: `INSERT INTO ${table} (${columns.join(', ')})${settings} FORMAT JSONCompactEachRow`,
+        values: Readable.from([body]),
+      }),
+    );
   }
 
   // Over HTTP the server streams one output of the whole query (one CSV header, one Parquet
   // file); the abort signal ends the request and the server cancels the read-only query.
-  async stream(sql: string, params: QueryParams, format: ExportFormat, signal: AbortSignal, input?: ExportInput): Promise<Readable> {
+  stream(sql: string, params: QueryParams, format: ExportFormat, signal: AbortSignal, input?: ExportInput): Promise<Readable> {
+    return guarded('clickhouse', this.#stream(sql, params, format, signal, input));
+  }
+
+  async #stream(sql: string, params: QueryParams, format: ExportFormat, signal: AbortSignal, input?: ExportInput): Promise<Readable> {
     this.stats.queries++;
     // The input rows live in a temporary table of an HTTP session used by this export only.
     const session_id = input ? randomUUID() : undefined;

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import type { Config } from '../../config.js';
+import { asStoreError } from '../unavailable.js';
 
 // int8 and numeric stay strings: ids and money must not pass through a float.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => v);
@@ -20,7 +21,9 @@ export interface PostgresStore {
  */
 export async function createPostgresStore(config: Config['postgres']): Promise<PostgresStore> {
   if (config.mode === 'server') {
-    const pool = new pg.Pool({ connectionString: config.url, max: 10 });
+    // A connect that hangs (server gone without a RST) fails after 5 s instead of holding the
+    // request forever; keepAlive notices a dead peer on idle pooled sockets.
+    const pool = new pg.Pool({ connectionString: config.url, max: 10, connectionTimeoutMillis: 5000, keepAlive: true });
     pool.on('error', () => {}); // idle-client errors surface on the next query instead
     return wrap('server', pool, async () => {});
   }
@@ -43,6 +46,7 @@ export async function createPostgresStore(config: Config['postgres']): Promise<P
 }
 
 function wrap(mode: 'embedded' | 'server', pool: pg.Pool, onClose: () => Promise<void>): PostgresStore {
+  guardPool(pool);
   return {
     mode,
     pool,
@@ -59,4 +63,22 @@ function wrap(mode: 'embedded' | 'server', pool: pg.Pool, onClose: () => Promise
       await onClose();
     },
   };
+}
+
+/**
+ * pool.query and pool.connect reject with StoreUnavailableError('postgres') when Postgres cannot
+ * be reached (the API turns it into 503 STORE_UNAVAILABLE); errors Postgres itself answered
+ * (a constraint, SQLSTATE 23505 …) pass through unchanged, so callers' checks still see them.
+ */
+function guardPool(pool: pg.Pool) {
+  const query = pool.query.bind(pool) as (...args: unknown[]) => unknown;
+  const connect = pool.connect.bind(pool) as (...args: unknown[]) => unknown;
+  const guard = (fn: (...args: unknown[]) => unknown) =>
+    (...args: unknown[]) => {
+      const r = fn(...args);
+      // The callback forms return undefined and report errors to the callback.
+      return r instanceof Promise ? r.catch((e: unknown) => Promise.reject(asStoreError('postgres', e))) : r;
+    };
+  pool.query = guard(query) as typeof pool.query;
+  pool.connect = guard(connect) as typeof pool.connect;
 }

@@ -191,7 +191,7 @@ for (const [mode, skip] of await pgModes()) {
       const e1 = await expectError(await engine.request('GET', `/api/v1/reports/overview?${qs({ from: WINDOW.to, to: WINDOW.from })}`, { key: a.read }), 400, 'INVALID_DATE_RANGE');
       expect(e1.details).toEqual({ field: 'from' });
       const e2 = await expectError(await engine.request('GET', `/api/v1/reports/costs?${qs({ from: '2020-01-01T00:00:00Z', to: WINDOW.to })}`, { key: a.read }), 400, 'INVALID_DATE_RANGE');
-      expect(e2.details).toEqual({ field: 'to' });
+      expect(e2.details).toEqual({ field: 'to', max_days: 400 });
       const e3 = await expectError(await engine.request('GET', '/api/v1/reports/trends?from=yesterday', { key: a.read }), 400, 'INVALID_REQUEST');
       expect(e3.message).toContain('"from"');
     });

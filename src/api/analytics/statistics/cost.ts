@@ -1,13 +1,15 @@
 import type { SourceName } from '../../../query/catalog.js';
-import { TooManyGroupsError } from '../../../query/execute.js';
+import { eachDimensionPlan, TooManyGroupsError } from '../../../query/execute.js';
 import { windowQuestion, type Question } from '../../../query/planner.js';
 import { addInto, BREAKDOWNS, breakdownRows, COST_METRICS, groupSums, sumsOf, zeroSums, type BreakdownRow, type CostSums } from './breakdown.js';
 import type { Ask, StatisticsParams } from './params.js';
 
 /**
  * Cost statistics (seed 000 topic "cost"): a gap-filled spend series, totals and breakdowns.
- * Three planner questions: the series; model × feature × api key × project in one grouping
- * (folded per dimension here, one query instead of four); users (actors_daily or raw).
+ * Planner questions: the series; model, feature, api key and project each on its own when the
+ * per-dimension rollups (breakdown_*) answer them (a few rows per hour each), otherwise the four
+ * in one grouping folded per dimension here (one scan of the wide rollup or raw instead of four);
+ * users (actor_days or raw).
  */
 const FOLDED = ['model', 'feature', 'api_key', 'project'] as const;
 type Folded = (typeof FOLDED)[number];
@@ -23,6 +25,8 @@ const base = (p: StatisticsParams): Omit<Question, 'metrics' | 'dimensions'> => 
 export const costQuestions = (p: StatisticsParams) => ({
   series: { ...base(p), metrics: COST_METRICS, dimensions: [], granularity: p.resolution } satisfies Question,
   folded: { ...base(p), metrics: COST_METRICS, dimensions: FOLDED.map((k) => BREAKDOWNS[k].dimension) } satisfies Question,
+  // Each breakdown alone: what the per-dimension rollups answer (folded reads them all at once).
+  ...(Object.fromEntries(FOLDED.map((k) => [`by_${k}`, { ...base(p), metrics: COST_METRICS, dimensions: [BREAKDOWNS[k].dimension] }])) as Record<`by_${Folded}`, Question>),
   users: { ...base(p), metrics: COST_METRICS, dimensions: [BREAKDOWNS.user.dimension] } satisfies Question,
 });
 
@@ -39,6 +43,16 @@ export async function costSeries(ask: Ask, p: StatisticsParams): Promise<{ serie
 
 async function foldedGroups(ask: Ask, p: StatisticsParams): Promise<{ groups: Record<Folded, Map<string, CostSums>>; sources: SourceName[] }> {
   const q = costQuestions(p).folded;
+  // The per-dimension rollups answer the four (no scope filter, not source=raw): then one read of
+  // those dimensions' rows beats one over their combinations.
+  if (eachDimensionPlan(q, { source: p.source })) {
+    // One statement: the four single-dimension groupings read together (execute's eachDimension).
+    const a = await ask(q, { source: p.source, maxGroups: MAX_BREAKDOWN_GROUPS, eachDimension: true });
+    const groups = Object.fromEntries(
+      FOLDED.map((k) => [k, groupSums(a.rows.filter((r) => BREAKDOWNS[k].dimension in r.dims), BREAKDOWNS[k].dimension)]),
+    ) as Record<Folded, Map<string, CostSums>>;
+    return { groups, sources: a.sources };
+  }
   try {
     const a = await ask(q, { source: p.source, maxGroups: MAX_COMBINED_GROUPS });
     const groups = Object.fromEntries(FOLDED.map((k) => [k, groupSums(a.rows, BREAKDOWNS[k].dimension)])) as Record<Folded, Map<string, CostSums>>;

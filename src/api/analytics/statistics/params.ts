@@ -3,6 +3,7 @@ import type { Answer, AnswerOptions } from '../../../query/execute.js';
 import type { DimensionFilter, Question } from '../../../query/planner.js';
 import { DAY_MS, isTimeZone } from '../../../query/time-buckets.js';
 import { ApiError } from '../../errors.js';
+import { resolveWindow } from '../../time-window.js';
 
 /**
  * The query parameters of the seed 000 statistics routes (and their exports), and their
@@ -14,7 +15,6 @@ export type Resolution = (typeof RESOLUTIONS)[number];
 export const SCOPES = ['org', 'project', 'env'] as const;
 export type Scope = (typeof SCOPES)[number];
 
-export const MAX_WINDOW_DAYS = 400;
 export const DEFAULT_WINDOW_DAYS = 7;
 
 const isoTime = z.iso.datetime({ offset: true, message: 'must be an RFC 3339 date-time, e.g. 2026-01-01T00:00:00Z' });
@@ -58,17 +58,7 @@ export interface StatisticsParams extends Window {
 }
 
 /** [from, to): defaults to the last DEFAULT_WINDOW_DAYS days ending now; at most MAX_WINDOW_DAYS. */
-export function parseWindow(from: string | undefined, to: string | undefined, nowMs = Date.now()): Window {
-  const toMs = to ? Date.parse(to) : nowMs;
-  const fromMs = from ? Date.parse(from) : toMs - DEFAULT_WINDOW_DAYS * DAY_MS;
-  if (fromMs >= toMs) {
-    throw new ApiError(400, 'INVALID_DATE_RANGE', '`from` must be before `to` (the window is [from, to))', { field: 'from', from: from ?? null, to: to ?? null });
-  }
-  if (toMs - fromMs > MAX_WINDOW_DAYS * DAY_MS) {
-    throw new ApiError(400, 'INVALID_DATE_RANGE', `the window spans more than ${MAX_WINDOW_DAYS} days`, { field: 'to', max_days: MAX_WINDOW_DAYS });
-  }
-  return { fromMs, toMs };
-}
+export const parseWindow = (from: string | undefined, to: string | undefined, nowMs = Date.now()): Window => resolveWindow(from, to, DEFAULT_WINDOW_DAYS, nowMs);
 
 /** An IANA zone in its canonical spelling (ClickHouse wants "Europe/Berlin", not "europe/berlin"). */
 export function parseTz(tz: string | undefined): string {

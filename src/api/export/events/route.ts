@@ -3,12 +3,12 @@ import { chTime } from '../../../ingest/event-rows.js';
 import { analyticsEnabled, analyticsPlan } from '../../analytics/gate.js';
 import { requireScope } from '../../auth.js';
 import type { AppEnv } from '../../env.js';
+import { checkWindow } from '../../time-window.js';
 import { ApiError } from '../../errors.js';
 import { exportResponses, formatParam, FORMATS } from '../formats.js';
 import { clientGone, openExport, streamResponse } from '../stream-response.js';
 import { eventsExportSql } from './sql.js';
 
-const MAX_WINDOW_DAYS = 400;
 
 const isoTime = z.iso.datetime({ offset: true, message: 'must be an RFC 3339 date-time, e.g. 2026-01-01T00:00:00Z' });
 
@@ -39,8 +39,7 @@ export function registerExportEvents(app: OpenAPIHono<AppEnv>) {
     const q = c.req.valid('query');
     const fromMs = Date.parse(q.from);
     const toMs = Date.parse(q.to);
-    if (fromMs >= toMs) throw new ApiError(400, 'INVALID_DATE_RANGE', '`from` must be before `to` (the window is [from, to))', { field: 'from' });
-    if (toMs - fromMs > MAX_WINDOW_DAYS * 86_400_000) throw new ApiError(400, 'INVALID_DATE_RANGE', `the window spans more than ${MAX_WINDOW_DAYS} days`, { field: 'to' });
+    checkWindow(fromMs, toMs);
 
     const { ch, metrics } = c.get('services');
     const started = performance.now();
