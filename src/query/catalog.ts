@@ -44,10 +44,12 @@ const ACTOR_DIMS: readonly Dimension[] = ['event_type', 'project', 'environment'
 const SCOPE_DIMS: readonly Dimension[] = ['event_type', 'project', 'environment', 'success'];
 
 /**
- * The per-dimension rollups (one row per dimension value): every rollup dimension but success.
- * They answer questions that name exactly one of these dimensions (group and/or filter).
+ * The per-dimension rollups (one row per dimension value, clickhouse/0007): the dimensions asked
+ * alone that scope_* does not keep, plus project (the cost breakdowns ask it with the other
+ * three). They answer questions that name exactly one of these (group and/or filter), without
+ * percentiles: they keep no latency histogram.
  */
-export const BREAKDOWN_DIMS: readonly Dimension[] = ['event_type', 'project', 'environment', 'model', 'provider', 'feature', 'api_key_id', 'endpoint', 'status'];
+export const BREAKDOWN_DIMS: readonly Dimension[] = ['project', 'model', 'provider', 'feature', 'api_key_id', 'endpoint'];
 
 export const SOURCE_DIMS: Record<SourceName, ReadonlySet<Dimension>> = {
   raw: new Set(DIMENSIONS),
@@ -68,6 +70,9 @@ export const SOURCE_DIMS: Record<SourceName, ReadonlySet<Dimension>> = {
 
 /** Sources keeping one row per (dimension, value): a question may name one dimension only. */
 export const BREAKDOWN_SOURCES: ReadonlySet<SourceName> = new Set(['breakdown_hourly', 'breakdown_daily']);
+
+/** Sources without latency_hist: a question with a percentile is never planned on them. */
+export const NO_HISTOGRAM_SOURCES: ReadonlySet<SourceName> = new Set(['breakdown_hourly', 'breakdown_daily', 'actors_daily', 'actor_days', 'actor_hours']);
 
 /** Sources keeping a row per actor (user or agent) rather than per event. */
 export const ACTOR_SOURCES: ReadonlySet<SourceName> = new Set(['actors_daily', 'actor_days', 'actor_hours']);

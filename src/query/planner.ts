@@ -1,6 +1,7 @@
 import {
   ACTOR_MEASURES,
   ACTOR_SOURCES,
+  NO_HISTOGRAM_SOURCES,
   BREAKDOWN_SOURCES,
   METRIC_INPUTS,
   SOURCE_DIMS,
@@ -174,7 +175,8 @@ export function plan(q: Question, forced: ForcedSource = 'auto'): Plan {
 
   const additiveSources = ADDITIVE_ORDER.filter((s) => {
     if (!coversDims(s, q)) return false;
-    return !(ACTOR_SOURCES.has(s) && (histogram || [...measures].some((m) => !ACTOR_MEASURES.has(m))));
+    if (histogram && NO_HISTOGRAM_SOURCES.has(s)) return false;
+    return !(ACTOR_SOURCES.has(s) && [...measures].some((m) => !ACTOR_MEASURES.has(m)));
   });
   if (forced !== 'auto' && !additiveSources.includes(forced)) {
     throw new PlanError(`source ${forced} cannot answer this question (dimensions, filters or metrics it does not keep)`);

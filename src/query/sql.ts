@@ -89,8 +89,8 @@ const HIST_EXPR: Record<SourceName, string> = {
   actors_daily: '', // never planned: the actor tables have no latency
   actor_days: '',
   actor_hours: '',
-  breakdown_hourly: 'sumMap(latency_hist)',
-  breakdown_daily: 'sumMap(latency_hist)',
+  breakdown_hourly: '', // never planned: 0007 dropped their histogram
+  breakdown_daily: '',
 };
 
 class Params {
