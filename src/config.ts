@@ -50,6 +50,14 @@ export const configSchema = z.object({
   INGEST_MAX_BYTES: int(1024, 1024 * 1024 * 1024).default(10 * 1024 * 1024),
   INGEST_MAX_FUTURE_DAYS: int(0, 3650).default(7),
   INGEST_DEDUP_CACHE_SIZE: int(0, 100_000_000).default(1_000_000),
+  /** Single usage events (POST /api/v1/usage/events) are journaled and inserted in groups; false: one insert each. */
+  INGEST_JOURNAL: bool.default(true),
+  /** Longest a journaled event waits before its group is inserted (a read in this process waits for it). */
+  INGEST_JOURNAL_FLUSH_MS: int(1, 60_000).default(50),
+  /** Journaled events not yet inserted past which the route answers 503 (the store is not keeping up or is down). */
+  INGEST_JOURNAL_MAX_PENDING: int(1, 10_000_000).default(100_000),
+  /** fdatasync every append (power-loss safe; the engine's own parts are not fsynced either by default). */
+  INGEST_JOURNAL_FSYNC: bool.default(false),
 
   USAGE_RETENTION_DAYS: int(1, 3650).default(30),
   RATE_LIMIT_PER_MINUTE: int(0, 10_000_000).default(1200),
@@ -111,7 +119,13 @@ export interface Config {
   redisUrl?: string;
   retentionDays: number;
   rollupRetentionDays: number;
-  ingest: { maxEvents: number; maxBytes: number; maxFutureDays: number; dedupCacheSize: number };
+  ingest: {
+    maxEvents: number;
+    maxBytes: number;
+    maxFutureDays: number;
+    dedupCacheSize: number;
+    journal: { enabled: boolean; dir: string; flushMs: number; maxPending: number; fsync: boolean };
+  };
   usageRetentionDays: number;
   /** Requests per API key per minute; 0 turns the limit off. */
   rateLimitPerMinute: number;
@@ -182,6 +196,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxBytes: c.INGEST_MAX_BYTES,
       maxFutureDays: c.INGEST_MAX_FUTURE_DAYS,
       dedupCacheSize: c.INGEST_DEDUP_CACHE_SIZE,
+      journal: {
+        enabled: c.INGEST_JOURNAL,
+        dir: path.join(dataDir, 'ingest-journal'),
+        flushMs: c.INGEST_JOURNAL_FLUSH_MS,
+        maxPending: c.INGEST_JOURNAL_MAX_PENDING,
+        fsync: c.INGEST_JOURNAL_FSYNC,
+      },
     },
     usageRetentionDays: c.USAGE_RETENTION_DAYS,
     rateLimitPerMinute: c.RATE_LIMIT_PER_MINUTE,

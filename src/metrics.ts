@@ -38,6 +38,11 @@ export function createMetrics() {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     }),
+    journalPending: new client.Gauge({
+      name: 'ingest_journal_pending_events',
+      help: 'Single usage events journaled and not yet inserted (all tenants)',
+      registers: [registry],
+    }),
     cacheHits: new client.Counter({
       name: 'analytics_cache_hits_total',
       help: 'Analytics responses served from the cache',

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from './config.js';
 import { IngestService } from './ingest/ingest-service.js';
+import { IngestJournal, withReadBarrier } from './ingest/journal.js';
 import { PriceBook } from './ingest/prices.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { migrateClickHouse } from './stores/clickhouse/migrate.js';
@@ -27,6 +28,8 @@ import type { JobRuntime } from './jobs/status.js';
 export interface Services {
   config: Config;
   ch: ClickHouseStore;
+  /** The single-event ingest journal (INGEST_JOURNAL); its inserts bypass `ch`'s read barrier. */
+  journal?: IngestJournal;
   pg: PostgresStore;
   metrics: Metrics;
   tenants: TenantStore;
@@ -63,10 +66,28 @@ export async function buildServices(config: Config, opts: { migrate?: boolean } 
     if (opts.migrate !== false) await prices.refresh();
     const pgForSecret = pg;
     const tenants = new TenantStore(pg.pool, () => loadKeyHashSecret(config, pgForSecret.pool));
-    const ingest = new IngestService(ch, prices, metrics, {
-      maxFutureDays: config.ingest.maxFutureDays,
-      retentionDays: config.retentionDays,
-    });
+    // The journal inserts through the store as it is; everything else reads through the barrier,
+    // so a read in this process sees every event the process accepted.
+    const j = config.ingest.journal;
+    const journal = j.enabled
+      ? await IngestJournal.open(ch, {
+          dir: j.dir,
+          flushMs: j.flushMs,
+          maxPending: j.maxPending,
+          fsync: j.fsync,
+          log: (m) => console.error(m),
+          onInserted: () => metrics.journalPending.set(journal?.pending ?? 0),
+        })
+      : undefined;
+    const rawCh = ch;
+    if (journal) ch = withReadBarrier(ch, () => journal.barrier());
+    const ingest = new IngestService(
+      ch,
+      prices,
+      metrics,
+      { maxFutureDays: config.ingest.maxFutureDays, retentionDays: config.retentionDays },
+      journal,
+    );
     const redis = config.redisUrl ? createRedis(config.redisUrl) : undefined;
     const responseCache = createResponseCache(config.redisUrl);
     const rateLimiter = createRateLimiter(config.rateLimitPerMinute, redis);
@@ -86,6 +107,7 @@ export async function buildServices(config: Config, opts: { migrate?: boolean } 
       tenants,
       prices,
       ingest,
+      journal,
       redis,
       responseCache,
       rateLimiter,
@@ -99,8 +121,9 @@ export async function buildServices(config: Config, opts: { migrate?: boolean } 
         await notifications.stop();
         await responseCache.close();
         redis?.disconnect();
+        await journal?.close();
         await pgStore.close().catch(() => {});
-        await chStore.close().catch(() => {});
+        await rawCh.close().catch(() => {});
         releaseLock();
       },
     };

@@ -24,7 +24,13 @@ describe('loadConfig', () => {
     expect(c.redisUrl).toBeUndefined();
     expect(c.retentionDays).toBe(400);
     expect(c.rollupRetentionDays).toBe(1830);
-    expect(c.ingest).toEqual({ maxEvents: 10_000, maxBytes: 10 * 1024 * 1024, maxFutureDays: 7, dedupCacheSize: 1_000_000 });
+    expect(c.ingest).toEqual({
+      maxEvents: 10_000,
+      maxBytes: 10 * 1024 * 1024,
+      maxFutureDays: 7,
+      dedupCacheSize: 1_000_000,
+      journal: { enabled: true, dir: path.resolve('./data/ingest-journal'), flushMs: 50, maxPending: 100_000, fsync: false },
+    });
     expect(c.usageRetentionDays).toBe(30);
     expect(c.analytics).toEqual({ enabled: true, freeTier: false });
     expect(c.jobs).toEqual({ prefix: 'tallyhouse' });

@@ -5267,7 +5267,7 @@ export interface paths {
         put?: never;
         /**
          * Record one usage event (seed 003 shape)
-         * @description The user is the API key's user (or the key itself when it has none); the tenant is the key's tenant. Stored through the same path as /api/v1/events before 202 is sent.
+         * @description The user is the API key's user (or the key itself when it has none); the tenant is the key's tenant. Validated and priced as /api/v1/events does; accepted (202) once appended to the ingest journal, from which events are inserted in groups within INGEST_JOURNAL_FLUSH_MS (a read through this server waits for them). 503 STORE_UNAVAILABLE while the journal cannot be inserted.
          */
         post: {
             parameters: {

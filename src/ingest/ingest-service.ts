@@ -1,6 +1,7 @@
 import type { ClickHouseStore } from '../stores/clickhouse/store.js';
 import type { Metrics } from '../metrics.js';
 import { KeyedMutex } from '../util/mutex.js';
+import type { IngestJournal } from './journal.js';
 import type { PriceBook } from './prices.js';
 import { EVENT_COLUMNS, buildEventRows } from './event-rows.js';
 import { isRejection, validateEvent, type Rejection, type ValidEvent } from './validate-event.js';
@@ -41,7 +42,38 @@ export class IngestService {
     private readonly prices: PriceBook,
     private readonly metrics: Metrics,
     private readonly opts: IngestOptions,
+    /** Where single usage events go (INGEST_JOURNAL); without it they are inserted one by one. */
+    private readonly journal?: IngestJournal,
   ) {}
+
+  /**
+   * Events the server names itself (no producer event_id, so no duplicate to look for): into
+   * the journal when there is one, accepted once appended; else through `ingest`.
+   */
+  async ingestOwn(ctx: IngestContext, rawEvents: unknown[], nowMs = Date.now()): Promise<IngestResult> {
+    if (!this.journal) return this.ingest(ctx, rawEvents, nowMs);
+    const rejected: Rejection[] = [];
+    const valid: ValidEvent[] = [];
+    const vopts = { nowMs, maxFutureMs: this.opts.maxFutureDays * DAY_MS, retentionMs: this.opts.retentionDays * DAY_MS };
+    for (let i = 0; i < rawEvents.length; i++) {
+      const v = validateEvent(rawEvents[i], i, vopts);
+      if (isRejection(v)) rejected.push(v);
+      else if (v.producerId) throw new Error('ingestOwn takes events without an event_id');
+      else valid.push(v);
+    }
+    this.metrics.ingestBatchSize.observe(rawEvents.length);
+    if (rejected.length) this.metrics.ingestRejected.inc(rejected.length);
+    if (!valid.length) return { accepted: 0, duplicates: 0, rejected };
+    await this.prices.ensureFresh();
+    const lines = buildEventRows(ctx, valid, this.prices, nowMs).toString('utf8').split('\n');
+    this.journal.append(
+      ctx.tenantId,
+      valid.map((v, i) => ({ eventId: v.eventId, row: lines[i]! })),
+    );
+    this.metrics.usageEvents.inc(valid.length);
+    this.metrics.journalPending.set(this.journal.pending);
+    return { accepted: valid.length, duplicates: 0, rejected };
+  }
 
   async ingest(ctx: IngestContext, rawEvents: unknown[], nowMs = Date.now()): Promise<IngestResult> {
     const rejected: Rejection[] = [];

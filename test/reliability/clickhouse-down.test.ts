@@ -68,7 +68,18 @@ for (const kind of ['refused', 'hang-up'] as const) {
       ]) {
         await expect503(await app.request('/api/v1/events', { method: 'POST', headers: { authorization: `Bearer ${keys.ingest}`, 'content-type': 'application/json' }, body: JSON.stringify(body) }));
       }
-      await expect503(await app.request('/api/v1/usage/events', { method: 'POST', headers: { authorization: `Bearer ${keys.ingest}`, 'content-type': 'application/json' }, body: JSON.stringify({ event_type: 'ch.down' }) }));
+    });
+
+    it('a single usage event is journaled (202) and kept; once its insert failed, more are refused with 503', async () => {
+      const post = () => app.request('/api/v1/usage/events', { method: 'POST', headers: { authorization: `Bearer ${keys.ingest}`, 'content-type': 'application/json' }, body: JSON.stringify({ event_type: 'ch.down.journaled' }) });
+      expect((await post()).status).toBe(202);
+      await expect(services.journal!.flush()).rejects.toThrow();
+      await expect503(await post());
+      // Accepted, not inserted, not lost: still pending and in the journal file for the next start.
+      expect(services.journal!.pending).toBe(1);
+      const dir = path.join(dataDir, 'ingest-journal');
+      const text = fs.readdirSync(dir).map((f) => fs.readFileSync(path.join(dir, f), 'utf8')).join('');
+      expect(text.match(/ch\.down\.journaled/g)).toHaveLength(1);
     });
 
     it('statistics and event reads answer 503, not zeros or an empty list', async () => {

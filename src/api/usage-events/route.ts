@@ -11,7 +11,8 @@ export const usageEventRoute = createRoute({
   summary: 'Record one usage event (seed 003 shape)',
   description:
     'The user is the API key\'s user (or the key itself when it has none); the tenant is the key\'s tenant. ' +
-    'Stored through the same path as /api/v1/events before 202 is sent.',
+    'Validated and priced as /api/v1/events does; accepted (202) once appended to the ingest journal, from which events are inserted in ' +
+    'groups within INGEST_JOURNAL_FLUSH_MS (a read through this server waits for them). 503 STORE_UNAVAILABLE while the journal cannot be inserted.',
   security: [{ bearer: [] }],
   middleware: requireScope('ingest'),
   request: { body: { required: true, content: { 'application/json': { schema: usageEventSchema.openapi('UsageEventRequest') } } } },
@@ -28,7 +29,7 @@ export function registerUsageEvents(app: OpenAPIHono<AppEnv>) {
   app.openapi(usageEventRoute, async (c) => {
     const body = c.req.valid('json');
     const p = c.get('principal');
-    const result = await c.get('services').ingest.ingest({ tenantId: p.tenant.id, apiKeyId: p.key.id }, [
+    const result = await c.get('services').ingest.ingestOwn({ tenantId: p.tenant.id, apiKeyId: p.key.id }, [
       {
         event_type: body.event_type,
         metadata: body.metadata,
