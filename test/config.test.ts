@@ -19,7 +19,7 @@ describe('loadConfig', () => {
     expect(c.dataDir).toBe(path.resolve('./data'));
     expect(c.host).toBe('127.0.0.1');
     expect(c.port).toBe(8787);
-    expect(c.clickhouse).toEqual({ mode: 'embedded', path: path.join(c.dataDir, 'clickhouse'), database: 'default', connections: 4 });
+    expect(c.clickhouse).toEqual({ mode: 'embedded', path: path.join(c.dataDir, 'clickhouse'), database: 'default', connections: 4, queryThreads: 1 });
     expect(c.postgres).toEqual({ mode: 'embedded', path: path.join(c.dataDir, 'postgres') });
     expect(c.redisUrl).toBeUndefined();
     expect(c.retentionDays).toBe(400);

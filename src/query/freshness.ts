@@ -2,15 +2,19 @@ import type { ClickHouseStore } from '../stores/clickhouse/store.js';
 
 /**
  * Event time (epoch ms) of the tenant's newest event, or null when it has none. Not a planner
- * question (no window, no aggregate over one): the raw table is ordered by (tenant_id, ts), so
- * ClickHouse reads this in reverse key order and stops at the first row.
+ * question (no window, no aggregate over one). totals_hourly's newest hour bounds the raw read to
+ * that hour's granules (the raw table is ordered by (tenant_id, ts)); "ORDER BY ts DESC LIMIT 1"
+ * read the last granule of every part instead: 18 ms against 6 ms for a tenant with 10M events.
+ * One thread: the read is a few granules, and it runs beside the request's other statements.
  */
 export async function newestEventMs(ch: ClickHouseStore, tenantId: string): Promise<number | null> {
-  const rows = await ch.query<{ ms: string }>(
-    'SELECT toString(toUnixTimestamp64Milli(ts)) AS ms FROM events WHERE tenant_id = {tenant:String} ORDER BY ts DESC LIMIT 1',
+  const rows = await ch.query<{ ms: string; n: string }>(
+    `SELECT toString(toUnixTimestamp64Milli(max(ts))) AS ms, toString(count()) AS n FROM events
+     WHERE tenant_id = {tenant:String} AND ts >= (SELECT max(hour) FROM totals_hourly WHERE tenant_id = {tenant:String})
+     SETTINGS max_threads = 1`,
     { tenant: tenantId },
   );
-  return rows[0] ? Number(rows[0].ms) : null;
+  return rows[0] && rows[0].n !== '0' ? Number(rows[0].ms) : null;
 }
 
 /**

@@ -68,7 +68,7 @@ export async function createClickHouseStore(config: Config['clickhouse']): Promi
   // Loaded only in embedded mode: server mode must not need libchdb (another platform, a slim image).
   const { createChdbConnection } = await import('chdb/connection');
   const { Session } = await import('chdb');
-  return new EmbeddedStore(createChdbConnection, Session, config.path, config.connections ?? 4);
+  return new EmbeddedStore(createChdbConnection, Session, config.path, config.connections ?? 4, config.queryThreads ?? 0);
 }
 
 type ChdbConnectionFactory = typeof import('chdb/connection').createChdbConnection;
@@ -165,7 +165,9 @@ class EmbeddedStore extends BaseStore {
   readonly #structures = new Map<string, Promise<Map<string, string>>>();
   #next = 0;
 
-  constructor(createChdbConnection: ChdbConnectionFactory, Session: typeof import('chdb').Session, dir: string, connections: number) {
+  readonly #queryThreads: number;
+
+  constructor(createChdbConnection: ChdbConnectionFactory, Session: typeof import('chdb').Session, dir: string, connections: number, queryThreads: number) {
     fs.mkdirSync(dir, { recursive: true });
     const lanes: Lane[] = [];
     for (let i = 0; i < Math.max(1, connections); i++) {
@@ -176,6 +178,7 @@ class EmbeddedStore extends BaseStore {
     super(lanes[0]!.client);
     this.#lanes = lanes;
     this.#exports = new EmbeddedExports(Session, dir);
+    this.#queryThreads = queryThreads;
     this.#spool = path.join(dir, 'insert-spool');
     // Files left by a crash mid-insert: the insert did not return, so nothing was accepted from them.
     fs.rmSync(this.#spool, { recursive: true, force: true });
@@ -187,7 +190,11 @@ class EmbeddedStore extends BaseStore {
     // Session defaults, set once per connection: chDB keeps SET for the connection's life
     // (ENGINE-NOTES trap 3), which here is what we want. 64-bit integers as JSON strings, as a
     // ClickHouse server does by default, so both modes return the same shapes.
-    lane.ready ??= lane.lock.run(() => lane.client.command({ query: 'SET output_format_json_quote_64bit_integers = 1' }));
+    // max_threads: CLICKHOUSE_EMBEDDED_QUERY_THREADS (statements of a request run side by side).
+    lane.ready ??= lane.lock.run(async () => {
+      await lane.client.command({ query: 'SET output_format_json_quote_64bit_integers = 1' });
+      if (this.#queryThreads > 0) await lane.client.command({ query: `SET max_threads = ${Math.trunc(this.#queryThreads)}` });
+    });
     lane.busy++;
     const ready = lane.ready;
     return lane.lock
@@ -262,7 +269,8 @@ class EmbeddedStore extends BaseStore {
     try {
       await this.serial(() =>
         primary.client.command({
-          query: `INSERT INTO ${table} (${columns.join(', ')}) SELECT * FROM file(${quoteString(file)}, 'JSONCompactEachRow', ${quoteString(structure)})`,
+          // Every core for the file's parsing, whatever the session's read threads.
+          query: `INSERT INTO ${table} (${columns.join(', ')}) SELECT * FROM file(${quoteString(file)}, 'JSONCompactEachRow', ${quoteString(structure)}) SETTINGS max_threads = 0`,
         }),
       );
     } finally {
