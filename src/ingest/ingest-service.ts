@@ -3,6 +3,7 @@ import type { Metrics } from '../metrics.js';
 import { KeyedMutex } from '../util/mutex.js';
 import type { IngestJournal } from './journal.js';
 import type { PriceBook } from './prices.js';
+import { storedEventIds } from './stored-ids.js';
 import { EVENT_COLUMNS, buildEventRows } from './event-rows.js';
 import { isRejection, validateEvent, type Rejection, type ValidEvent } from './validate-event.js';
 
@@ -52,17 +53,8 @@ export class IngestService {
    */
   async ingestOwn(ctx: IngestContext, rawEvents: unknown[], nowMs = Date.now()): Promise<IngestResult> {
     if (!this.journal) return this.ingest(ctx, rawEvents, nowMs);
-    const rejected: Rejection[] = [];
-    const valid: ValidEvent[] = [];
-    const vopts = { nowMs, maxFutureMs: this.opts.maxFutureDays * DAY_MS, retentionMs: this.opts.retentionDays * DAY_MS };
-    for (let i = 0; i < rawEvents.length; i++) {
-      const v = validateEvent(rawEvents[i], i, vopts);
-      if (isRejection(v)) rejected.push(v);
-      else if (v.producerId) throw new Error('ingestOwn takes events without an event_id');
-      else valid.push(v);
-    }
-    this.metrics.ingestBatchSize.observe(rawEvents.length);
-    if (rejected.length) this.metrics.ingestRejected.inc(rejected.length);
+    const { valid, rejected } = this.#validate(rawEvents, nowMs);
+    if (valid.some((v) => v.producerId)) throw new Error('ingestOwn takes events without an event_id');
     if (!valid.length) return { accepted: 0, duplicates: 0, rejected };
     await this.prices.ensureFresh();
     const lines = buildEventRows(ctx, valid, this.prices, nowMs).toString('utf8').split('\n');
@@ -75,7 +67,8 @@ export class IngestService {
     return { accepted: valid.length, duplicates: 0, rejected };
   }
 
-  async ingest(ctx: IngestContext, rawEvents: unknown[], nowMs = Date.now()): Promise<IngestResult> {
+  /** Each event validated (and counted in the batch metrics): the valid ones and the rejections. */
+  #validate(rawEvents: unknown[], nowMs: number): { valid: ValidEvent[]; rejected: Rejection[] } {
     const rejected: Rejection[] = [];
     const valid: ValidEvent[] = [];
     const vopts = { nowMs, maxFutureMs: this.opts.maxFutureDays * DAY_MS, retentionMs: this.opts.retentionDays * DAY_MS };
@@ -86,6 +79,11 @@ export class IngestService {
     }
     this.metrics.ingestBatchSize.observe(rawEvents.length);
     if (rejected.length) this.metrics.ingestRejected.inc(rejected.length);
+    return { valid, rejected };
+  }
+
+  async ingest(ctx: IngestContext, rawEvents: unknown[], nowMs = Date.now()): Promise<IngestResult> {
+    const { valid, rejected } = this.#validate(rawEvents, nowMs);
 
     // Same id twice in one batch: the first one counts.
     const seen = new Set<string>();
@@ -125,14 +123,7 @@ export class IngestService {
     return this.#tenantLocks.run(tenantId, fn);
   }
 
-  async #alreadyStored(tenantId: string, events: ValidEvent[]): Promise<Set<string>> {
-    const ids = events.filter((v) => v.producerId).map((v) => v.eventId);
-    if (ids.length === 0) return new Set();
-    const rows = await this.ch.query<{ event_id: string }>(
-      'SELECT DISTINCT event_id FROM event_ids WHERE tenant_id = {tenant:String} AND event_id IN {ids:Array(String)}',
-      { tenant: tenantId, ids },
-    );
-    return new Set(rows.map((r) => r.event_id));
+  #alreadyStored(tenantId: string, events: ValidEvent[]): Promise<Set<string>> {
+    return storedEventIds(this.ch, tenantId, events.filter((v) => v.producerId).map((v) => v.eventId));
   }
 }
-

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { ClickHouseStore } from '../stores/clickhouse/store.js';
 import { StoreUnavailableError } from '../stores/unavailable.js';
 import { EVENT_COLUMNS } from './event-rows.js';
+import { storedEventIds } from './stored-ids.js';
 
 export interface JournalOptions {
   dir: string;
@@ -244,14 +245,7 @@ export class IngestJournal {
       const ids = [...rows.keys()];
       for (let i = 0; i < ids.length; i += GROUP_MAX) {
         const chunk = ids.slice(i, i + GROUP_MAX);
-        const known = new Set(
-          (
-            await this.#store.query<{ event_id: string }>(
-              'SELECT DISTINCT event_id FROM event_ids WHERE tenant_id = {tenant:String} AND event_id IN {ids:Array(String)}',
-              { tenant: tenantId, ids: chunk },
-            )
-          ).map((r) => r.event_id),
-        );
+        const known = await storedEventIds(this.#store, tenantId, chunk);
         const missing = chunk.filter((id) => !known.has(id));
         skipped += chunk.length - missing.length;
         if (missing.length) {
@@ -272,7 +266,7 @@ export class IngestJournal {
  */
 export function withReadBarrier(store: ClickHouseStore, barrier: () => Promise<void>): ClickHouseStore {
   return new Proxy(store, {
-    get(target, prop, receiver) {
+    get(target, prop) {
       if (prop === 'query' || prop === 'stream') {
         const fn = Reflect.get(target, prop, target) as (...args: unknown[]) => Promise<unknown>;
         return async (...args: unknown[]) => {
@@ -280,7 +274,7 @@ export function withReadBarrier(store: ClickHouseStore, barrier: () => Promise<v
           return fn.apply(target, args);
         };
       }
-      const v = Reflect.get(target, prop, receiver === undefined ? target : target);
+      const v = Reflect.get(target, prop, target);
       return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
     },
     set(target, prop, value) {
