@@ -60,7 +60,19 @@ interface Group {
   lastTs: bigint | null;
 }
 
-const zeroMeasures = (): Record<Measure, bigint> => Object.fromEntries(MEASURES.map((m) => [m, 0n])) as Record<Measure, bigint>;
+// A literal, not Object.fromEntries(MEASURES…): a breakdown makes one per group (10k users).
+const zeroMeasures = (): Record<Measure, bigint> => ({
+  events: 0n,
+  requests: 0n,
+  input_tokens: 0n,
+  output_tokens: 0n,
+  compute_units: 0n,
+  cost_nano: 0n,
+  cost_unpriced: 0n,
+  failures: 0n,
+  latency_count: 0n,
+  latency_sum: 0n,
+});
 
 function emptyGroup(bucket: number | undefined, dims: Group['dims'], meta: string[] = []): Group {
   return { bucket, dims, meta, m: zeroMeasures(), hist: new Map(), uniqueUsers: 0n, uniqueAgents: 0n, uniqueRuns: 0n, firstTs: null, lastTs: null };
