@@ -41,6 +41,22 @@ describe('ingest journal', () => {
     await stop();
   });
 
+  it('past INGEST_JOURNAL_MAX_PENDING the route answers 503 with Retry-After; once inserted it accepts again', async () => {
+    const e = await start({ env: { INGEST_JOURNAL_FLUSH_MS: '60000', INGEST_JOURNAL_MAX_PENDING: '3' } });
+    const t = await e.newTenant();
+    const post = () => e.request('POST', '/api/v1/usage/events', { key: t.ingest, body: { event_type: 'journal.full' } });
+    for (let i = 0; i < 3; i++) expect((await post()).status).toBe(202);
+    const full = await post();
+    expect(full.status).toBe(503);
+    expect(full.headers.get('retry-after')).toBe('5');
+    expect(((await full.json()) as { error: { code: string } }).error.code).toBe('STORE_UNAVAILABLE');
+    // A read inserts what is pending first: the 3 accepted, not the refused one.
+    expect(await countType(e, t.id, 'journal.full')).toBe(3);
+    expect((await post()).status).toBe(202);
+    expect(await countType(e, t.id, 'journal.full')).toBe(4);
+    await stop();
+  });
+
   it('a segment whose insert completed before a crash is not inserted twice; a torn last line is dropped', async () => {
     const dataDir = tempDataDir();
     const env = { INGEST_JOURNAL_FLUSH_MS: '60000' };
