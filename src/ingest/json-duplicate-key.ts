@@ -46,3 +46,52 @@ export function duplicateKey(text: string): { key: string; offset: number } | un
   }
   return undefined;
 }
+
+/**
+ * duplicateKey for text JSON.parse already turned into `parsed`, with a fast path: without a
+ * backslash, quotes alternate open/close and a key is exactly a string whose closing quote is
+ * followed (after whitespace) by ':', so counting those and the parsed tree's keys tells whether
+ * any was dropped. Equal counts: no duplicate. Otherwise (or with escapes) the full scan names
+ * the key. The scan was ~5 µs of the ~20 µs each ingested event cost in Node.
+ */
+export function duplicateKeyOf(text: string, parsed: unknown): { key: string; offset: number } | undefined {
+  if (text.indexOf('\\') === -1 && keyTokens(text) === parsedKeys(parsed)) return undefined;
+  return duplicateKey(text);
+}
+
+function keyTokens(text: string): number {
+  let keys = 0;
+  const n = text.length;
+  for (let i = text.indexOf('"'); i !== -1 && i < n; ) {
+    const close = text.indexOf('"', i + 1);
+    if (close === -1) break;
+    let j = close + 1;
+    while (j < n) {
+      const c = text.charCodeAt(j);
+      if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) break;
+      j++;
+    }
+    if (j < n && text.charCodeAt(j) === 0x3a) keys++;
+    i = text.indexOf('"', close + 1);
+  }
+  return keys;
+}
+
+/** Keys of every object in a parsed JSON value (an explicit stack: any depth). */
+function parsedKeys(value: unknown): number {
+  let keys = 0;
+  const stack: unknown[] = [value];
+  while (stack.length) {
+    const v = stack.pop();
+    if (v === null || typeof v !== 'object') continue;
+    if (Array.isArray(v)) {
+      for (const x of v) stack.push(x);
+    } else {
+      for (const k in v) {
+        keys++;
+        stack.push((v as Record<string, unknown>)[k]);
+      }
+    }
+  }
+  return keys;
+}

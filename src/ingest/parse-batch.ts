@@ -1,4 +1,4 @@
-import { duplicateKey } from './json-duplicate-key.js';
+import { duplicateKeyOf } from './json-duplicate-key.js';
 import { jsonErrorOffset } from './json-error-offset.js';
 
 /** Turns a request body (JSON array or NDJSON) into raw event values, or says where it broke. */
@@ -39,7 +39,7 @@ export function parseBatch(body: string, format: BatchFormat, maxEvents: number)
       throw new BatchParseError('expected a JSON array of events (or send application/x-ndjson, one event per line)');
     }
     if (value.length > maxEvents) throw new BatchTooLargeError(maxEvents);
-    refuseDuplicateKeys(body, 0);
+    refuseDuplicateKeys(body, value, 0);
     return value;
   }
   const out: unknown[] = [];
@@ -53,12 +53,14 @@ export function parseBatch(body: string, format: BatchFormat, maxEvents: number)
     if (text.endsWith('\r')) text = text.slice(0, -1);
     if (text.trim() !== '') {
       if (out.length === maxEvents) throw new BatchTooLargeError(maxEvents);
+      let parsed: unknown;
       try {
-        out.push(JSON.parse(text));
+        parsed = JSON.parse(text);
       } catch (e) {
         throw new BatchParseError(`malformed NDJSON at line ${line}: ${(e as Error).message}`, line);
       }
-      refuseDuplicateKeys(text, line - 1);
+      refuseDuplicateKeys(text, parsed, line - 1);
+      out.push(parsed);
     }
     start = end + 1;
   }
@@ -66,8 +68,8 @@ export function parseBatch(body: string, format: BatchFormat, maxEvents: number)
 }
 
 /** Refuses the batch when an object names a key twice (JSON.parse would keep the last silently). */
-function refuseDuplicateKeys(text: string, linesBefore: number): void {
-  const dup = duplicateKey(text);
+function refuseDuplicateKeys(text: string, parsed: unknown, linesBefore: number): void {
+  const dup = duplicateKeyOf(text, parsed);
   if (!dup) return;
   let line = linesBefore + 1;
   for (let i = 0; i < dup.offset; i++) if (text.charCodeAt(i) === 10) line++;
