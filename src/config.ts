@@ -55,7 +55,6 @@ export const configSchema = z.object({
   INGEST_MAX_EVENTS: int(1, 1_000_000).default(10_000),
   INGEST_MAX_BYTES: int(1024, 1024 * 1024 * 1024).default(10 * 1024 * 1024),
   INGEST_MAX_FUTURE_DAYS: int(0, 3650).default(7),
-  INGEST_DEDUP_CACHE_SIZE: int(0, 100_000_000).default(1_000_000),
   /** Single usage events (POST /api/v1/usage/events) are journaled and inserted in groups; false: one insert each. */
   INGEST_JOURNAL: bool.default(true),
   /** Longest a journaled event waits before its group is inserted (a read in this process waits for it). */
@@ -129,7 +128,6 @@ export interface Config {
     maxEvents: number;
     maxBytes: number;
     maxFutureDays: number;
-    dedupCacheSize: number;
     journal: { enabled: boolean; dir: string; flushMs: number; maxPending: number; fsync: boolean };
   };
   usageRetentionDays: number;
@@ -201,7 +199,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxEvents: c.INGEST_MAX_EVENTS,
       maxBytes: c.INGEST_MAX_BYTES,
       maxFutureDays: c.INGEST_MAX_FUTURE_DAYS,
-      dedupCacheSize: c.INGEST_DEDUP_CACHE_SIZE,
       journal: {
         enabled: c.INGEST_JOURNAL,
         dir: path.join(dataDir, 'ingest-journal'),

@@ -28,7 +28,6 @@ describe('loadConfig', () => {
       maxEvents: 10_000,
       maxBytes: 10 * 1024 * 1024,
       maxFutureDays: 7,
-      dedupCacheSize: 1_000_000,
       journal: { enabled: true, dir: path.resolve('./data/ingest-journal'), flushMs: 50, maxPending: 100_000, fsync: false },
     });
     expect(c.usageRetentionDays).toBe(30);
