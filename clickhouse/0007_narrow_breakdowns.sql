@@ -1,7 +1,8 @@
 -- The per-dimension rollups of 0005 cost more on the insert path than they return: each
--- rollup_hourly row fanned out into 9 rows with a latency histogram (sumMap) each, and the
--- engine's own insert with every view fell from 28.8k to 16.2k rows/s (bench/ingest.ts, 200k
--- events, quiet machine). They now keep only what single-dimension questions ask them and no
+-- rollup_hourly row fanned out into 9 rows with a latency histogram (sumMap) each (with 0006's
+-- actor_hours, the engine's own insert with every view fell from 28.8k to 16.2k rows/s;
+-- bench/ingest.ts, 200k events; after this file its file() load went from 40-55k to 68-92k
+-- rows/s on the same machine). They now keep only what single-dimension questions ask them and no
 -- narrower table answers: project, model, provider, feature, api_key_id, endpoint (event_type,
 -- environment and success are scope_*'s; status is rarely asked alone), and no histogram
 -- (percentiles by one dimension read rollup_hourly; the planner knows, see catalog.ts).
