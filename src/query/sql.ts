@@ -54,13 +54,14 @@ function bucketExpr(source: SourceName, g: Granularity): string {
 }
 
 /** The column a dimension reads in a source (actors_daily keeps users and agents as actor_id). */
-function dimColumn(source: SourceName, d: Dimension): string {
+export function dimColumn(source: SourceName, d: Dimension): string {
   if (ACTOR_SOURCES.has(source) && (d === 'user_id' || d === 'agent_id')) return 'actor_id';
   if (BREAKDOWN_SOURCES.has(source)) return 'value';
   return d;
 }
 
-function measureExpr(source: SourceName, m: Measure): string {
+/** A measure's sum in one source (raw derives failures and latency from its columns). */
+export function measureExpr(source: SourceName, m: Measure): string {
   if (source !== 'raw') return m === 'cost_nano' ? `toInt64(sum(${m}))` : `toUInt64(sum(${m}))`;
   switch (m) {
     case 'events':

@@ -2,7 +2,7 @@ import { nanoToUsd } from '../../ingest/money.js';
 import { ACTOR_SOURCES, BREAKDOWN_SOURCES, type Dimension, type Measure, type SourceName } from '../../query/catalog.js';
 import type { Answer } from '../../query/execute.js';
 import { plan, type Segment } from '../../query/planner.js';
-import { SOURCE_TABLE } from '../../query/sql.js';
+import { dimColumn, measureExpr, SOURCE_TABLE } from '../../query/sql.js';
 import type { ClickHouseStore } from '../../stores/clickhouse/store.js';
 import { SCOPE_DIMENSION, type BudgetMetric, type ScopeType } from './budget.js';
 import type { PeriodWindow } from './period.js';
@@ -57,18 +57,6 @@ export function askSegments(a: UsageAsk): Segment[] {
   return plans[0]!.additive.segments;
 }
 
-/** The column the scope value is read from in a source (as src/query/sql.ts dimColumn). */
-function scopeColumn(source: SourceName, d: Dimension): string {
-  if (ACTOR_SOURCES.has(source) && (d === 'user_id' || d === 'agent_id')) return 'actor_id';
-  if (BREAKDOWN_SOURCES.has(source)) return 'value';
-  return d;
-}
-
-function measureExpr(source: SourceName, m: Measure): string {
-  if (source !== 'raw') return m === 'cost_nano' ? `toInt64(sum(${m}))` : `toUInt64(sum(${m}))`;
-  if (m === 'events') return 'toUInt64(count())';
-  return m === 'cost_nano' ? 'toInt64(sum(cost_nano))' : `toUInt64(sum(${m}))`;
-}
 
 interface GroupSql {
   sql: string;
@@ -95,7 +83,7 @@ export function groupSql(segments: Segment[], scope: Dimension | null, tenants: 
     }
     let value = "''";
     if (scope) {
-      const col = scopeColumn(s, scope);
+      const col = dimColumn(s, scope);
       if (BREAKDOWN_SOURCES.has(s)) where.push(`dim = ${add('String', scope)}`);
       if (ACTOR_SOURCES.has(s)) where.push(`actor_kind = ${add('String', scope === 'agent_id' ? 'agent' : 'user')}`);
       where.push(`${col} IN {values:Array(String)}`);
